@@ -1,0 +1,73 @@
+"""The Litestar application factory: routes, dependencies, error mapping, OpenAPI, lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio.to_thread
+from litestar import Litestar
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+
+from api.deps import DEPENDENCIES
+from api.errors import EXCEPTION_HANDLERS
+from api.routes.audit import list_audit
+from api.routes.event_types import EventTypesController
+from api.routes.experiments import ExperimentsController
+from api.routes.flags import FlagsController
+from api.routes.guardrails import GuardrailsController
+from api.routes.health import health, ready
+from api.routes.metrics import MetricsController
+from api.routes.users import UsersController
+from lotty import __version__
+from lotty.instance import Lotty
+from lotty.settings import Settings
+
+
+def create_app(settings: Settings | None = None, *, lotty: Lotty | None = None) -> Litestar:
+    """An app over `lotty` (kept open by the caller) or over a `Lotty` it opens on `settings`."""
+    if settings is None:
+        settings = lotty.settings if lotty is not None else Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        instance = lotty or await anyio.to_thread.run_sync(Lotty, settings)
+        app.state.lotty = instance
+        try:
+            yield
+        finally:
+            app.state.lotty = None
+            if lotty is None:
+                instance.close()
+
+    return Litestar(
+        route_handlers=[
+            health,
+            ready,
+            UsersController,
+            FlagsController,
+            EventTypesController,
+            MetricsController,
+            ExperimentsController,
+            GuardrailsController,
+            list_audit,
+        ],
+        dependencies=DEPENDENCIES,
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=[lifespan],
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="Lotty",
+            version=__version__,
+            description="Feature flags and A/B experiments, warehouse-first on DuckDB.",
+            components=Components(
+                security_schemes={
+                    "ApiKey": SecurityScheme(
+                        type="http", scheme="bearer", description="Authorization: Bearer <key>"
+                    ),
+                }
+            ),
+            security=[{"ApiKey": []}],
+        ),
+    )

@@ -1,0 +1,42 @@
+"""Dependencies every route shares: the `Lotty` instance and the calling principal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.params import QueryParameter
+
+from lotty.auth import Principal
+from lotty.errors import LottyError
+from lotty.instance import Lotty
+
+
+class NotReadyError(LottyError):
+    code = "NOT_READY"
+
+
+def provide_lotty(state: State) -> Lotty:
+    lotty = state.get("lotty")
+    if lotty is None:
+        raise NotReadyError("the server is starting; try again shortly")
+    return lotty  # type: ignore[no-any-return]
+
+
+def provide_actor(request: Request[Any, Any, Any], lotty: NamedDependency[Lotty]) -> Principal:
+    return lotty.keyring.authenticate(request.headers.get("authorization"))
+
+
+DEPENDENCIES = {
+    "lotty": Provide(provide_lotty, sync_to_thread=False),
+    "actor": Provide(provide_actor, sync_to_thread=False),
+}
+
+LottyDep = NamedDependency[Lotty]
+Actor = NamedDependency[Principal]
+Limit = QueryParameter(
+    name="limit", ge=1, le=500, required=False, description="Page size (default 50; max 500)"
+)
+Cursor = QueryParameter(name="cursor", required=False, description="Opaque cursor from a previous page")

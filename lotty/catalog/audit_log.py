@@ -1,0 +1,64 @@
+"""Reading the audit log (SPEC §2.6) and one experiment's log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from lotty.auth import Principal, require_reader
+from lotty.catalog.common import check_limit, decode_cursor, from_json, naive, page_of, utc
+from lotty.catalog.experiments import require_experiment
+from lotty.errors import ValidationError
+from lotty.model import AuditEntry, Page
+from lotty.store import Store
+
+
+def _entry(row: dict[str, Any]) -> AuditEntry:
+    return AuditEntry(
+        **{**row, "at": utc(row["at"]), "before": from_json(row["before"]), "after": from_json(row["after"])}
+    )
+
+
+def list_audit(
+    store: Store,
+    actor: Principal,
+    limit: int | None,
+    cursor: str | None,
+    *,
+    entity: str | None = None,
+    entity_key: str | None = None,
+    actor_id: str | None = None,
+    action: str | None = None,
+    from_ts: datetime | None = None,
+    to_ts: datetime | None = None,
+) -> Page:
+    require_reader(actor)
+    size = check_limit(limit)
+    if from_ts is not None and to_ts is not None and from_ts >= to_ts:
+        raise ValidationError("from must be before to", field="from")
+    (before_id,) = decode_cursor(cursor, int)
+    with store.read() as tx:
+        rows = tx.fetch_all(
+            "catalog/audit/list_page",
+            entity=entity,
+            entity_key=entity_key,
+            actor=actor_id,
+            action=action,
+            from_ts=from_ts and naive(from_ts),
+            to_ts=to_ts and naive(to_ts),
+            before_id=before_id,
+            limit=size + 1,
+        )
+    rows, next_cursor = page_of(rows, size, lambda r: (r["id"],))
+    return Page(items=[_entry(r) for r in rows], next_cursor=next_cursor)
+
+
+def experiment_log(store: Store, actor: Principal, key: str, limit: int | None, cursor: str | None) -> Page:
+    require_reader(actor)
+    size = check_limit(limit)
+    (before_id,) = decode_cursor(cursor, int)
+    with store.read() as tx:
+        require_experiment(tx, key)
+        rows = tx.fetch_all("catalog/audit/experiment_log_page", key=key, before_id=before_id, limit=size + 1)
+    rows, next_cursor = page_of(rows, size, lambda r: (r["id"],))
+    return Page(items=[_entry(r) for r in rows], next_cursor=next_cursor)

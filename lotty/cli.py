@@ -1,0 +1,73 @@
+"""The `lotty` command: init, serve (more subcommands arrive with their issues)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from lotty.auth import new_api_key
+from lotty.errors import LottyError
+from lotty.instance import initialise
+from lotty.settings import Settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {name: getattr(args, name, None) for name in ("data_dir", "host", "port")}
+    return Settings.from_env(**overrides)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    api_key = settings.admin_key or new_api_key()
+    created, _ = initialise(settings, api_key)
+    if not created:
+        print(f"{settings.data_dir} is already initialised (an admin exists); nothing changed.")
+        return 0
+    print(f"initialised {settings.data_dir}")
+    print(f"admin key: {api_key}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    # The HTTP shell lives in api/; lotty/ stays importable without it, so import it only here.
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = _settings(args)
+    print(f"lotty serving {settings.data_dir} on http://{settings.host}:{settings.port} "
+          f"(OpenAPI: /schema/openapi.json)", flush=True)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning",
+                access_log=False, lifespan="on")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lotty", description="Feature flags and A/B experiments on DuckDB.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    init = commands.add_parser("init", help="create the database and the first admin; prints its key once")
+    init.add_argument("--data-dir", type=Path, help="data directory (LOTTY_DATA_DIR, default ./data)")
+    init.set_defaults(run=cmd_init)
+
+    serve = commands.add_parser("serve", help="run the API (and, later, the scheduler)")
+    serve.add_argument("--data-dir", type=Path, help="data directory (LOTTY_DATA_DIR, default ./data)")
+    serve.add_argument("--host", help="bind address (LOTTY_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (LOTTY_PORT, default 8000)")
+    serve.set_defaults(run=cmd_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except LottyError as exc:
+        print(f"lotty: {exc.message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

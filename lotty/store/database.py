@@ -1,0 +1,118 @@
+"""One DuckDB database file per data dir, owned by one process.
+
+Catalog work is serialised through one lock: admin changes are rare and small, and a single
+writer keeps every change (row + audit entry) in one transaction. Listeners hear about each
+committed catalog change so in-memory snapshots can be rebuilt.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from lotty.store.sqlfiles import migration_files, sql_text
+
+Row = dict[str, Any]
+
+
+class Tx:
+    """A cursor inside an open transaction; statements are named SQL files bound with `$params`."""
+
+    def __init__(self, cursor: duckdb.DuckDBPyConnection):
+        self._cursor = cursor
+
+    def execute(self, statement: str, /, **params: Any) -> None:
+        self._cursor.execute(sql_text(statement), params or None)
+
+    def fetch_all(self, statement: str, /, **params: Any) -> list[Row]:
+        result = self._cursor.execute(sql_text(statement), params or None)
+        columns = [d[0] for d in result.description or ()]
+        return [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
+
+    def fetch_one(self, statement: str, /, **params: Any) -> Row | None:
+        rows = self.fetch_all(statement, **params)
+        return rows[0] if rows else None
+
+    def fetch_value(self, statement: str, /, **params: Any) -> Any:
+        row = self._cursor.execute(sql_text(statement), params or None).fetchone()
+        return None if row is None else row[0]
+
+
+class Store:
+    """Owns the DuckDB connection of a data dir."""
+
+    def __init__(self, path: Path | str, *, read_only: bool = False):
+        self.path = Path(path)
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = duckdb.connect(str(self.path), read_only=read_only)
+        self._lock = threading.RLock()
+        self._listeners: list[Callable[[], None]] = []
+        self.catalog_version = 0
+
+    # -- lifecycle -------------------------------------------------------------
+    def migrate(self) -> list[str]:
+        """Apply every migration not yet applied; returns the names applied now."""
+        applied_now = []
+        with self._lock:
+            self._conn.execute(sql_text("store/create_migrations_table"))
+            done = {row[0] for row in self._conn.execute(sql_text("store/applied_migrations")).fetchall()}
+            for number, name, path in migration_files():
+                if number in done:
+                    continue
+                self._conn.execute("BEGIN TRANSACTION")
+                try:
+                    self._conn.execute(path.read_text(encoding="utf-8"))
+                    self._conn.execute(sql_text("store/record_migration"), {"version": number, "name": name})
+                    self._conn.execute("COMMIT")
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+                applied_now.append(f"{number:03d}_{name}")
+        return applied_now
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A separate cursor on the same database, for a writer thread of its own (facts)."""
+        return self._conn.cursor()
+
+    # -- catalog access ----------------------------------------------------------
+    def on_catalog_change(self, listener: Callable[[], None]) -> None:
+        self._listeners.append(listener)
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        """Consistent reads under the catalog lock (no transaction needed for one statement)."""
+        with self._lock:
+            yield Tx(self._conn)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        """All-or-nothing catalog change; listeners run after the commit."""
+        with self._lock:
+            self._conn.execute("BEGIN TRANSACTION")
+            try:
+                yield Tx(self._conn)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+            self.catalog_version += 1
+            for listener in list(self._listeners):
+                listener()
+
+    def is_writable(self) -> bool:
+        try:
+            with self._lock:
+                self._conn.execute(sql_text("store/write_probe"))
+            return True
+        except duckdb.Error:
+            return False

@@ -1,0 +1,3 @@
+-- Removes a guardrail rule.
+-- params: id VARCHAR
+DELETE FROM guardrails WHERE id = $id
