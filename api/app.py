@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import anyio.to_thread
-from litestar import Litestar
+from litestar import Litestar, Request
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
@@ -21,6 +22,7 @@ from api.routes.health import health, ready
 from api.routes.metrics import MetricsController
 from api.routes.users import UsersController
 from lotty import __version__
+from lotty.errors import PayloadTooLargeError
 from lotty.instance import Lotty
 from lotty.settings import Settings
 
@@ -41,6 +43,13 @@ def create_app(settings: Settings | None = None, *, lotty: Lotty | None = None) 
             if lotty is None:
                 instance.close()
 
+    def refuse_large_bodies(request: Request[Any, Any, Any]) -> None:
+        """413 from the declared length alone, on every route, before any body is read."""
+        limit = request.route_handler.opt.get("max_body_bytes", settings.max_body_bytes)
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise PayloadTooLargeError(f"request body is larger than {limit} bytes", details={"limit": limit})
+
     return Litestar(
         route_handlers=[
             health,
@@ -56,6 +65,7 @@ def create_app(settings: Settings | None = None, *, lotty: Lotty | None = None) 
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
+        before_request=refuse_large_bodies,
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Lotty",

@@ -92,6 +92,11 @@ def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     return Response(error_body(code, message), status_code=status, headers=headers or None)
 
 
+def too_deep(_: Request[Any, Any, Any], exc: RecursionError) -> Response[Any]:
+    """msgspec gives up on absurdly nested JSON with a RecursionError: that is the client's input."""
+    return Response(error_body("INVALID_JSON", "request body is nested too deeply"), status_code=400)
+
+
 def unexpected_error(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error", exc_info=exc)
     return Response(error_body("INTERNAL_ERROR", "internal server error"), status_code=500)
@@ -100,5 +105,6 @@ def unexpected_error(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     LottyError: lotty_error,
     HTTPException: http_error,
+    RecursionError: too_deep,
     Exception: unexpected_error,
 }

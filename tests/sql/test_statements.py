@@ -1,0 +1,52 @@
+"""Every SQL file prepares against the migrated schema and carries its header."""
+
+from __future__ import annotations
+
+import pytest
+
+from lotty.store import Store, sql_text
+from lotty.store.sqlfiles import all_statement_names, migration_files
+
+NAMES = all_statement_names()
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    instance = Store(tmp_path_factory.mktemp("sql") / "lotty.duckdb")
+    instance.migrate()
+    yield instance
+    instance.close()
+
+
+def test_there_are_statements():
+    assert len(NAMES) > 40
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_statement_prepares(store, name):
+    text = sql_text(name)
+    body = "\n".join(line for line in text.splitlines() if not line.startswith("--")).strip()
+    cursor = store.cursor()
+    if body.upper().startswith("CREATE TABLE IF NOT EXISTS"):
+        cursor.execute(text)  # DDL cannot be prepared; it is idempotent, so run it
+        return
+    cursor.execute(f"PREPARE check_statement AS {text}")
+    cursor.execute("DEALLOCATE check_statement")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_statement_has_header_and_is_one_statement(name):
+    text = sql_text(name)
+    lines = text.splitlines()
+    assert lines[0].startswith("-- "), f"{name} needs a purpose line"
+    assert any(line.startswith("-- params:") for line in lines[:6]), f"{name} needs a params line"
+    body = "\n".join(line for line in lines if not line.lstrip().startswith("--"))
+    assert body.strip().rstrip(";").count(";") == 0, f"{name} holds more than one statement"
+
+
+def test_migrations_are_numbered_and_apply_twice_idempotently(tmp_path):
+    assert next(n for n, _, _ in migration_files()) == 1
+    store = Store(tmp_path / "x.duckdb")
+    assert store.migrate() == ["001_catalog"]
+    assert store.migrate() == []
+    store.close()
