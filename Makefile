@@ -1,0 +1,36 @@
+# Lotty task runner. The README names two targets: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install demo serve test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install Lotty with its dev tools
+
+demo: install ## initialise ./data (prints the admin key once) and serve on 127.0.0.1:8000
+	$(BIN)/lotty init
+	$(BIN)/lotty serve
+
+serve: install ## serve an existing data dir
+	$(BIN)/lotty serve
+
+test: install ## lint and run the whole test suite (what CI runs)
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+lint: install ## ruff and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: install ## benchmarks (opt-in marker)
+	$(BIN)/pytest -m bench -s
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis
