@@ -20,9 +20,10 @@ from api.routes.flags import FlagsController
 from api.routes.guardrails import GuardrailsController
 from api.routes.health import health, ready
 from api.routes.metrics import MetricsController
+from api.routes.runtime import decide, ofrep_bulk, ofrep_single
 from api.routes.users import UsersController
 from lotty import __version__
-from lotty.errors import PayloadTooLargeError
+from lotty.errors import PayloadTooLargeError, ValidationError
 from lotty.instance import Lotty
 from lotty.settings import Settings
 
@@ -48,7 +49,10 @@ def create_app(settings: Settings | None = None, *, lotty: Lotty | None = None) 
         limit = request.route_handler.opt.get("max_body_bytes", settings.max_body_bytes)
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            raise PayloadTooLargeError(f"request body is larger than {limit} bytes", details={"limit": limit})
+            message = f"request body is larger than {limit} bytes"
+            if request.route_handler.opt.get("oversize_status") == 400:  # decide: SPEC §3 says 400
+                raise ValidationError(message, code="BODY_TOO_LARGE", details={"limit": limit})
+            raise PayloadTooLargeError(message, details={"limit": limit})
 
     return Litestar(
         route_handlers=[
@@ -61,6 +65,9 @@ def create_app(settings: Settings | None = None, *, lotty: Lotty | None = None) 
             ExperimentsController,
             GuardrailsController,
             list_audit,
+            decide,
+            ofrep_single,
+            ofrep_bulk,
         ],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,

@@ -29,13 +29,25 @@ def provide_actor(request: Request[Any, Any, Any], lotty: NamedDependency[Lotty]
     return lotty.keyring.authenticate(request.headers.get("authorization"))
 
 
+ANONYMOUS = Principal(user_id="anonymous", role="sdk")
+
+
+def provide_runtime_caller(request: Request[Any, Any, Any], lotty: NamedDependency[Lotty]) -> Principal:
+    """Any valid key may call the runtime endpoints; none is needed when LOTTY_RUNTIME_AUTH=off."""
+    if not lotty.settings.runtime_auth:
+        return ANONYMOUS
+    return lotty.keyring.authenticate(request.headers.get("authorization"))
+
+
 DEPENDENCIES = {
     "lotty": Provide(provide_lotty, sync_to_thread=False),
     "actor": Provide(provide_actor, sync_to_thread=False),
+    "caller": Provide(provide_runtime_caller, sync_to_thread=False),
 }
 
 LottyDep = NamedDependency[Lotty]
 Actor = NamedDependency[Principal]
+RuntimeCaller = NamedDependency[Principal]
 Limit = QueryParameter(
     name="limit", ge=1, le=500, required=False, description="Page size (default 50; max 500)"
 )

@@ -52,29 +52,30 @@ def lotty_error(_: Request[Any, Any, Any], exc: LottyError) -> Response[Any]:
 
 
 def _validation_message(exc: ValidationException) -> tuple[str, dict[str, Any]]:
-    """Litestar reports msgspec's decode errors in `extra`; surface the first as the message."""
+    """Litestar reports msgspec's decode errors in `extra` as {message, key, source}; name the field."""
     extra = exc.extra
     problems = extra if isinstance(extra, list) else [extra] if extra else []
     messages = []
     fields = []
     for problem in problems:
-        if isinstance(problem, dict):
-            message = str(problem.get("message", ""))
-            key = problem.get("key")
-            source = problem.get("source")
-            if key and source and source != "body":
-                message = f"{source} parameter {key!r}: {message}" if message else f"invalid {source} {key!r}"
-                fields.append(key)
-            elif "`$." in message:
-                fields.append(message.rsplit("`$.", 1)[1].rstrip("`"))
+        if not isinstance(problem, dict):
+            continue
+        message = str(problem.get("message", "")) or "invalid value"
+        key, source = problem.get("key"), problem.get("source")
+        if source and source != "body" and key:
+            messages.append(f"{source} parameter {key!r}: {message}")
+            fields.append(key)
+        elif key and key != "data":  # "data" is the whole body
+            messages.append(f"{key}: {message}")
+            fields.append(key)
+        else:
             messages.append(message)
     if not messages:
         messages = [exc.detail or "invalid request"]
-    detail = exc.detail or ""
     details: dict[str, Any] = {"problems": messages}
     if fields:
         details["field"] = fields[0]
-    return "; ".join(m for m in messages if m) or detail, details
+    return "; ".join(messages), details
 
 
 def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:

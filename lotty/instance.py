@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from lotty.auth import Keyring
 from lotty.catalog.users import active_key_rows, bootstrap_admin
+from lotty.decide_input import check_decide_input
+from lotty.runtime import DecideService, IssuedDecision
 from lotty.settings import Settings
 from lotty.store import Store
+from lotty.store.writer import FactWriter
 
 Clock = Callable[[], datetime]
 
@@ -20,7 +24,7 @@ def utc_now() -> datetime:
 class Lotty:
     """Opens (and migrates) the data dir's database; everything else is passed this object."""
 
-    def __init__(self, settings: Settings, *, clock: Clock = utc_now):
+    def __init__(self, settings: Settings, *, clock: Clock = utc_now, runtime: bool = True):
         self.settings = settings
         self.clock = clock
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -30,17 +34,41 @@ class Lotty:
         self.keyring = Keyring()
         self.reload_keys()
         self.store.on_catalog_change(self.reload_keys)
+        self.writer: FactWriter | None = None
+        self._decider: DecideService | None = None
+        if runtime:
+            self.writer = FactWriter(self.store)
+            self._decider = DecideService(self.store, settings, self.secret, clock, self.writer)
+            self.store.on_catalog_change(self._decider.refresh)
+
+    @property
+    def decider(self) -> DecideService:
+        if self._decider is None:
+            raise RuntimeError("this Lotty was opened without the runtime (runtime=False)")
+        return self._decider
 
     def reload_keys(self) -> None:
         self.keyring.replace(active_key_rows(self.store))
 
+    def decide(
+        self, subject_id: str, attributes: Mapping[str, Any] | None = None, flags: Sequence[str] | None = None
+    ) -> list[IssuedDecision]:
+        """Decide in-process (for services embedding Lotty); returns once new enrolments are durable."""
+        check_decide_input(subject_id, attributes or {}, flags)
+        issued, pending = self.decider.decide(subject_id, attributes or {}, flags)
+        if pending is not None:
+            pending.result()
+        return issued
+
     def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
         self.store.close()
 
 
 def initialise(settings: Settings, api_key: str, *, clock: Clock = utc_now) -> tuple[bool, str | None]:
     """`lotty init`: migrate and create the first admin. (created?, admin user id)."""
-    lotty = Lotty(settings, clock=clock)
+    lotty = Lotty(settings, clock=clock, runtime=False)
     try:
         user_id = bootstrap_admin(lotty.store, api_key, lotty.clock())
         return user_id is not None, user_id

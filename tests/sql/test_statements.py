@@ -6,6 +6,7 @@ import pytest
 
 from lotty.store import Store, sql_text
 from lotty.store.sqlfiles import all_statement_names, migration_files
+from lotty.store.writer import FACT_SCHEMAS
 
 NAMES = all_statement_names()
 
@@ -30,6 +31,8 @@ def test_statement_prepares(store, name):
     if body.upper().startswith("CREATE TABLE IF NOT EXISTS"):
         cursor.execute(text)  # DDL cannot be prepared; it is idempotent, so run it
         return
+    for table, schema in FACT_SCHEMAS.items():  # batch appends read a registered Arrow table
+        cursor.register(f"{table}_batch", schema.empty_table())
     cursor.execute(f"PREPARE check_statement AS {text}")
     cursor.execute("DEALLOCATE check_statement")
 
@@ -47,6 +50,6 @@ def test_statement_has_header_and_is_one_statement(name):
 def test_migrations_are_numbered_and_apply_twice_idempotently(tmp_path):
     assert next(n for n, _, _ in migration_files()) == 1
     store = Store(tmp_path / "x.duckdb")
-    assert store.migrate() == ["001_catalog"]
+    assert store.migrate() == [f"{n:03d}_{name}" for n, name, _ in migration_files()]
     assert store.migrate() == []
     store.close()

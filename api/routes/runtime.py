@@ -1,0 +1,146 @@
+"""Runtime endpoints for product services: decide (SPEC §3) and OFREP (SPEC §3.2)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+from litestar import Request, Response, post
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
+from litestar.params import FromPath, JSONBody
+
+from api.deps import LottyDep, RuntimeCaller
+from lotty.decide_input import check_decide_input
+from lotty.instance import Lotty
+from lotty.ofrep import OfrepError, bulk_etag, evaluation, parse_request
+from lotty.runtime import IssuedDecision
+
+DECIDE_BODY_LIMIT = 64 * 1024
+Scalar = str | int | float | bool | None
+
+
+class DecideRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    subject_id: str
+    attributes: dict[str, Scalar | list[Scalar]] = {}
+    flags: list[str] | None = None
+
+
+class DecisionOut(msgspec.Struct, kw_only=True):
+    flag: str
+    value: Any
+    reason: str
+    decision_id: str
+    experiment: str | None
+    experiment_version: int | None
+    variant: str | None
+
+
+class DecideResponse(msgspec.Struct, kw_only=True):
+    decisions: list[DecisionOut]
+
+
+async def _decide(
+    lotty: Lotty, subject_id: str, attributes: dict[str, Any], flags: list[str] | None
+) -> list[IssuedDecision]:
+    issued, pending = lotty.decider.decide(subject_id, attributes, flags)
+    if pending is not None:
+        await asyncio.wrap_future(pending)
+    return issued
+
+
+@post(
+    "/api/v1/decide",
+    status_code=200,
+    tags=["runtime"],
+    summary="Which value of each flag a subject gets",
+    opt={"max_body_bytes": DECIDE_BODY_LIMIT, "oversize_status": 400},
+)
+async def decide(lotty: LottyDep, caller: RuntimeCaller, data: JSONBody[DecideRequest]) -> DecideResponse:
+    check_decide_input(data.subject_id, data.attributes, data.flags)
+    issued = await _decide(lotty, data.subject_id, data.attributes, data.flags)
+    return DecideResponse(
+        decisions=[
+            DecisionOut(
+                flag=i.decision.flag,
+                value=i.decision.value,
+                reason=i.decision.reason,
+                decision_id=i.decision_id,
+                experiment=i.decision.experiment,
+                experiment_version=i.decision.experiment_version,
+                variant=i.decision.variant,
+            )
+            for i in issued
+        ]
+    )
+
+
+@dataclass
+class OfrepOperation(Operation):
+    """OFREP handlers read the raw body (to answer errors in OFREP's shape); document it here."""
+
+    def __post_init__(self) -> None:
+        context = Schema(
+            type=OpenAPIType.OBJECT,
+            additional_properties=True,
+            properties={"targetingKey": Schema(type=OpenAPIType.STRING, description="subject id")},
+            required=["targetingKey"],
+        )
+        self.request_body = RequestBody(
+            required=True,
+            content={
+                "application/json": OpenAPIMediaType(
+                    schema=Schema(type=OpenAPIType.OBJECT, properties={"context": context})
+                )
+            },
+        )
+
+
+def _ofrep_error(error: OfrepError, key: str | None = None) -> Response[Any]:
+    body: dict[str, Any] = {"errorCode": error.code, "errorDetails": error.details}
+    if key is not None:
+        body = {"key": key, **body}
+    return Response(body, status_code=error.status)
+
+
+@post(
+    "/ofrep/v1/evaluate/flags/{key:str}",
+    status_code=200,
+    tags=["openfeature"],
+    summary="OFREP: evaluate one flag",
+    opt={"max_body_bytes": DECIDE_BODY_LIMIT},
+    operation_class=OfrepOperation,
+)
+async def ofrep_single(
+    lotty: LottyDep, caller: RuntimeCaller, request: Request[Any, Any, Any], key: FromPath[str]
+) -> Response[Any]:
+    try:
+        subject_id, attributes = parse_request(await request.body())
+    except OfrepError as error:
+        return _ofrep_error(error, key)
+    (issued,) = await _decide(lotty, subject_id, attributes, [key])
+    answer = evaluation(issued)
+    return Response(answer, status_code=404 if "errorCode" in answer else 200)
+
+
+@post(
+    "/ofrep/v1/evaluate/flags",
+    status_code=200,
+    tags=["openfeature"],
+    summary="OFREP: evaluate every flag (ETag / If-None-Match → 304)",
+    opt={"max_body_bytes": DECIDE_BODY_LIMIT},
+    operation_class=OfrepOperation,
+)
+async def ofrep_bulk(
+    lotty: LottyDep, caller: RuntimeCaller, request: Request[Any, Any, Any]
+) -> Response[Any]:
+    try:
+        subject_id, attributes = parse_request(await request.body())
+    except OfrepError as error:
+        return _ofrep_error(error)
+    issued = await _decide(lotty, subject_id, attributes, None)
+    etag = bulk_etag(issued)
+    if etag in {tag.strip() for tag in request.headers.get("if-none-match", "").split(",")}:
+        return Response(None, status_code=304, headers={"ETag": etag})
+    return Response({"flags": [evaluation(i) for i in issued]}, headers={"ETag": etag})
