@@ -67,7 +67,7 @@ def _flatten(value: Mapping[str, Any], prefix: str, out: dict[str, Any], depth: 
         name = f"{prefix}{key}"
         if isinstance(item, dict):
             _flatten(item, f"{name}.", out, depth + 1)
-        elif (isinstance(item, list) and all(isinstance(i, SCALARS) for i in item)) or isinstance(item, SCALARS):
+        elif _is_scalar_or_scalars(item):
             out[name] = item
         else:
             raise OfrepError(
@@ -75,6 +75,10 @@ def _flatten(value: Mapping[str, Any], prefix: str, out: dict[str, Any], depth: 
             )
     if len(out) > 200:
         raise OfrepError(400, "INVALID_CONTEXT", "context has more than 200 attributes")
+
+
+def _is_scalar_or_scalars(value: Any) -> bool:
+    return isinstance(value, SCALARS) or (isinstance(value, list) and all(isinstance(i, SCALARS) for i in value))
 
 
 def evaluation(issued: IssuedDecision) -> dict[str, Any]:
