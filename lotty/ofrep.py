@@ -78,7 +78,9 @@ def _flatten(value: Mapping[str, Any], prefix: str, out: dict[str, Any], depth: 
 
 
 def _is_scalar_or_scalars(value: Any) -> bool:
-    return isinstance(value, SCALARS) or (isinstance(value, list) and all(isinstance(i, SCALARS) for i in value))
+    return isinstance(value, SCALARS) or (
+        isinstance(value, list) and all(isinstance(i, SCALARS) for i in value)
+    )
 
 
 def evaluation(issued: IssuedDecision) -> dict[str, Any]:
