@@ -27,6 +27,7 @@ class Lotty:
     def __init__(self, settings: Settings, *, clock: Clock = utc_now, runtime: bool = True):
         self.settings = settings
         self.clock = clock
+        self._closed = False
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.secret = settings.load_or_create_secret()
         self.store = Store(settings.database_path)
@@ -61,6 +62,10 @@ class Lotty:
         return issued
 
     def close(self) -> None:
+        """Drain pending writes and close the database; safe to call more than once."""
+        if self._closed:
+            return
+        self._closed = True
         if self.writer is not None:
             self.writer.close()
         self.store.close()
