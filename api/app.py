@@ -11,7 +11,7 @@ from litestar import Litestar, Request
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
-from api.deps import DEPENDENCIES
+from api.deps import DEPENDENCIES, provide_actor, provide_lotty, provide_runtime_caller
 from api.errors import EXCEPTION_HANDLERS
 from api.routes.audit import list_audit
 from api.routes.event_types import EventTypesController
@@ -22,6 +22,7 @@ from api.routes.health import health, ready
 from api.routes.metrics import MetricsController
 from api.routes.runtime import decide, ofrep_bulk, ofrep_single
 from api.routes.users import UsersController
+from api.strict import decode_strictly, takes_json_body
 from lotty import __version__
 from lotty.errors import PayloadTooLargeError, ValidationError
 from lotty.instance import Lotty
@@ -44,8 +45,8 @@ def create_app(settings: Settings | None = None, *, lotty: Lotty | None = None) 
             if lotty is None:
                 instance.close()
 
-    def refuse_large_bodies(request: Request[Any, Any, Any]) -> None:
-        """413 from the declared length alone, on every route, before any body is read."""
+    async def check_request(request: Request[Any, Any, Any]) -> None:
+        """413 from the declared length alone, before any body is read; then strict decoding."""
         limit = request.route_handler.opt.get("max_body_bytes", settings.max_body_bytes)
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -53,6 +54,14 @@ def create_app(settings: Settings | None = None, *, lotty: Lotty | None = None) 
             if request.route_handler.opt.get("oversize_status") == 400:  # decide: SPEC §3 says 400
                 raise ValidationError(message, code="BODY_TOO_LARGE", details={"limit": limit})
             raise PayloadTooLargeError(message, details={"limit": limit})
+        if takes_json_body(request.route_handler):
+            # Authenticate before judging the body, so a caller without a key learns 401, not 400.
+            lotty = provide_lotty(request.app.state)
+            if request.route_handler.opt.get("runtime"):
+                provide_runtime_caller(request, lotty)
+            else:
+                provide_actor(request, lotty)
+            await decode_strictly(request)
 
     return Litestar(
         route_handlers=[
@@ -72,7 +81,7 @@ def create_app(settings: Settings | None = None, *, lotty: Lotty | None = None) 
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
-        before_request=refuse_large_bodies,
+        before_request=check_request,
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Lotty",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from litestar import Request, Response
@@ -18,6 +19,7 @@ from lotty.errors import (
 )
 
 log = logging.getLogger("lotty.api")
+_NAMED_FIELD = re.compile(r"(?:missing required|unknown) field `([^`]+)`")
 
 STATUS_BY_ERROR: tuple[tuple[type[LottyError], int], ...] = (
     (UnauthorizedError, 401),
@@ -69,6 +71,9 @@ def _validation_message(exc: ValidationException) -> tuple[str, dict[str, Any]]:
             messages.append(f"{key}: {message}")
             fields.append(key)
         else:
+            named = _NAMED_FIELD.search(message)  # "Object missing required field `kind`"
+            if named:
+                fields.append(named.group(1))
             messages.append(message)
     if not messages:
         messages = [exc.detail or "invalid request"]

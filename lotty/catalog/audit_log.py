@@ -34,7 +34,8 @@ def list_audit(
 ) -> Page:
     require_reader(actor)
     size = check_limit(limit)
-    if from_ts is not None and to_ts is not None and from_ts >= to_ts:
+    # compared as naive UTC, like the store: one bound may carry an offset and the other not
+    if from_ts is not None and to_ts is not None and naive(from_ts) >= naive(to_ts):
         raise ValidationError("from must be before to", field="from")
     (before_id,) = decode_cursor(cursor, int)
     with store.read() as tx:

@@ -171,11 +171,12 @@ def _check_definition(tx: Tx, flag_type: str, d: dict[str, Any]) -> dict[str, An
     if len(set(metrics)) != len(metrics) or len(metrics) > MAX_METRICS:
         raise ValidationError(f"metrics must be unique, at most {MAX_METRICS}", field="metrics")
     for key in metrics:
+        field = "primary_metric" if key == d["primary_metric"] else "metrics"
         row = tx.fetch_one("catalog/metrics/get", key=key)
         if row is None:
-            raise ValidationError(f"metric {key!r} does not exist", field="metrics")
+            raise ValidationError(f"metric {key!r} does not exist", field=field)
         if row["archived"]:
-            raise ValidationError(f"metric {key!r} is archived", field="metrics")
+            raise ValidationError(f"metric {key!r} is archived", field=field)
     d["metrics"] = metrics
     domains = list(d["domains"])
     if len(set(domains)) != len(domains) or len(domains) > MAX_DOMAINS:
@@ -272,6 +273,8 @@ def update_experiment(
                 details={"status": before.status, "editable_in": list(EDITABLE_STATUSES)},
             )
         changes = {f: getattr(patch, f) for f in VERSION_FIELDS if getattr(patch, f) is not msgspec.UNSET}
+        if isinstance(changes.get("targeting"), str) and not changes["targeting"].strip():
+            changes["targeting"] = None  # blank targeting is no targeting, as at create
         if not changes or all(getattr(before, f) == v for f, v in changes.items()):
             return before
         definition = {f: changes.get(f, getattr(before, f)) for f in VERSION_FIELDS}

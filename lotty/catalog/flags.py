@@ -22,7 +22,7 @@ from lotty.catalog.common import (
     utc,
 )
 from lotty.catalog.values import check_value
-from lotty.errors import ConflictError
+from lotty.errors import ConflictError, ValidationError
 from lotty.model import Flag, FlagPatch, FlagSpec, Page
 from lotty.store import Store, Tx
 
@@ -42,10 +42,21 @@ def require_flag(tx: Tx, key: str) -> Flag:
     return flag_from_row(require_row(tx.fetch_one("catalog/flags/get", key=key), "flag", key))
 
 
+def _check_default(flag_type: str, value: Any) -> Any:
+    """A value of the flag's type that is not null: null is what decide answers for an unknown flag."""
+    if value is None:
+        raise ValidationError(
+            f"default must be a {flag_type} (the flag's type), got null",
+            field="default",
+            details={"expected_type": flag_type},
+        )
+    return check_value(flag_type, value, "default")
+
+
 def create_flag(store: Store, actor: Principal, spec: FlagSpec, now: datetime) -> Flag:
     require_editor(actor, "create flags")
     check_key(spec.key)
-    check_value(spec.type, spec.default, "default")
+    _check_default(spec.type, spec.default)
     description = check_text(spec.description, "description")
     with store.transaction() as tx:
         if tx.fetch_one("catalog/flags/get", key=spec.key) is not None:
@@ -95,9 +106,7 @@ def update_flag(
     with store.transaction() as tx:
         before = require_flag(tx, key)
         default = (
-            before.default
-            if patch.default is msgspec.UNSET
-            else check_value(before.type, patch.default, "default")
+            before.default if patch.default is msgspec.UNSET else _check_default(before.type, patch.default)
         )
         description = (
             before.description

@@ -7,7 +7,15 @@ from typing import Any
 
 import msgspec
 
-from lotty.auth import Principal, hash_key, new_api_key, require_admin, require_reader
+from lotty.auth import (
+    READER_ROLES,
+    Principal,
+    hash_key,
+    new_api_key,
+    require_admin,
+    require_reader,
+    require_role,
+)
 from lotty.catalog.common import (
     NAME_LIMIT,
     audit,
@@ -115,8 +123,7 @@ def _require_user(tx: Tx, user_id: str) -> dict[str, Any]:
 
 
 def get_user(store: Store, actor: Principal, user_id: str) -> User:
-    if actor.user_id != user_id:
-        require_reader(actor)
+    require_reader(actor)  # every role but sdk; sdk keys call only the runtime (SPEC §2.0), not even for self
     with store.read() as tx:
         row = _require_user(tx, user_id)
         return _user(row, tx.fetch_all("catalog/keys/list_for_user", user_id=user_id))
@@ -153,6 +160,8 @@ def update_user(store: Store, actor: Principal, user_id: str, patch: UserPatch, 
 
 
 def _require_self_or_admin(actor: Principal, user_id: str, action: str) -> None:
+    # sdk keys call only the runtime (SPEC §2.0), so they manage no keys, not even their own
+    require_role(actor, READER_ROLES, action)
     if actor.user_id != user_id and not actor.is_admin:
         raise ForbiddenError(
             f"only an admin or the user themselves may {action}", details={"role": actor.role}
