@@ -21,14 +21,21 @@ _decoders: dict[Any, tuple[msgspec.json.Decoder[Any], bool] | None] = {}
 
 
 def _decoder_for(handler: Any) -> tuple[msgspec.json.Decoder[Any], bool] | None:
-    """(strict decoder, whether an empty body is allowed) for a handler's `data`, cached."""
+    """(strict decoder, whether an empty body is allowed) for a handler's `data`, cached.
+
+    A handler whose body type lenient conversion cannot change (no numbers or booleans that a
+    string could be coerced into) opts out with `opt={"lenient_body_is_strict": True}`, sparing
+    the hot path a second decode.
+    """
     if handler not in _decoders:
         parameter = handler.parsed_fn_signature.parameters.get("data")
-        if parameter is None:
+        if parameter is None or handler.opt.get("lenient_body_is_strict"):
             _decoders[handler] = None
         else:
             annotation = parameter.annotation
-            optional = get_origin(annotation) in (Union, types.UnionType) and type(None) in get_args(annotation)
+            optional = get_origin(annotation) in (Union, types.UnionType) and type(None) in get_args(
+                annotation
+            )
             _decoders[handler] = (msgspec.json.Decoder(annotation), optional)
     return _decoders[handler]
 

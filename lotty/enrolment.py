@@ -7,11 +7,13 @@ slot and two small ints (measured by `lotty bench decide`).
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
+
+from lotty.tokens import subject_digest
 
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 _SECONDS_BITS = 32
@@ -22,17 +24,19 @@ MAX_EXPERIMENT_ID = (1 << 20) - 1
 
 
 def subject_key(subject_id: str) -> int:
-    """The 64-bit digest a subject is remembered by (SHA-256, first 8 bytes, big-endian)."""
-    digest = hashlib.sha256(subject_id.encode("utf-8", "surrogatepass")).digest()
-    return int.from_bytes(digest[:8], "big")
+    """The 64-bit digest a subject is remembered by (SHA-256, first 8 bytes, big-endian).
+
+    The same 8 bytes as the decision id's subject digest (`lotty.tokens.subject_digest`)."""
+    return int.from_bytes(subject_digest(subject_id), "big")
 
 
 def epoch_seconds(moment: datetime) -> int:
     return int((moment - EPOCH).total_seconds())
 
 
-@dataclass(frozen=True, slots=True)
-class Enrolment:
+class Enrolment(NamedTuple):
+    """One subject's enrolment (a NamedTuple: built on every decide, so it must be cheap)."""
+
     experiment: int
     variant: int
     enrolled_s: int  # seconds since EPOCH

@@ -38,7 +38,7 @@ class Lotty:
         self.writer: FactWriter | None = None
         self._decider: DecideService | None = None
         if runtime:
-            self.writer = FactWriter(self.store)
+            self.writer = FactWriter(self.store, settings.journal_dir)
             self._decider = DecideService(self.store, settings, self.secret, clock, self.writer)
             self.store.on_catalog_change(self._decider.refresh)
 

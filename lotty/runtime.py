@@ -24,7 +24,7 @@ from lotty.settings import Settings
 from lotty.snapshot import ExperimentIds, Snapshot, load_snapshot
 from lotty.store import Store
 from lotty.store.writer import FactWriter
-from lotty.tokens import issue_decision_id
+from lotty.tokens import issue_decision_id, subject_digest
 
 log = logging.getLogger("lotty.decide")
 
@@ -94,48 +94,51 @@ class DecideService:
 
     # -- the call ------------------------------------------------------------------------------
     def decide(
-        self,
-        subject_id: str,
-        attributes: Mapping[str, Any],
-        flags: Sequence[str] | None,
+        self, subject_id: str, attributes: Mapping[str, Any], flags: Sequence[str] | None
     ) -> tuple[list[IssuedDecision], Future[None] | None]:
         """Decisions now, and a future to wait on before answering (None: nothing to wait for)."""
         now = self._clock()
         now_s, now_ms = epoch_seconds(now), int(now.timestamp() * 1000)
-        key = subject_key(subject_id)
+        digest = subject_digest(subject_id)
+        key = int.from_bytes(digest, "big")
         waits: list[Future[None]] = []
         with self.state.lock:
             snapshot = self.snapshot
             enrolments = self.state.of(key)
             outcome = decide(snapshot, enrolments, subject_id, attributes, flags, now_s, self.policy)
-            is_active = snapshot.live_by_index.__contains__
-            for new in outcome.new_enrolments:
-                self.state.add(
-                    key,
-                    Enrolment(new.experiment.index, new.variant_index, now_s),
-                    keep=lambda e: self.policy.still_matters(e, is_active, now_s),
-                )
-            # A sticky answer whose enrolment is still being written waits for that write too.
-            for enrolment in enrolments:
-                pending = self._pending.get((key, enrolment.experiment))
-                if pending is not None:
-                    waits.append(pending)
+            if outcome.new_enrolments:
+                is_active = snapshot.live_by_index.__contains__
+                for new in outcome.new_enrolments:
+                    self.state.add(
+                        key,
+                        Enrolment(new.experiment.index, new.variant_index, now_s),
+                        keep=lambda e: self.policy.still_matters(e, is_active, now_s),
+                    )
+            if self._pending:
+                # A sticky answer whose enrolment is still being written waits for that write too.
+                for enrolment in enrolments:
+                    pending = self._pending.get((key, enrolment.experiment))
+                    if pending is not None:
+                        waits.append(pending)
+        secret = self._secret
         issued = [
             IssuedDecision(
                 d,
                 issue_decision_id(
-                    self._secret,
+                    secret,
                     flag=d.flag,
                     experiment=d.experiment,
                     version=d.experiment_version,
                     variant=d.variant,
                     subject_id=subject_id,
                     now_ms=now_ms,
+                    digest=digest,
                 ),
             )
             for d in outcome.decisions
         ]
         rows: dict[str, list[tuple[Any, ...]]] = {}
+        stamp = int(now.timestamp() * 1_000_000)  # the writer's timestamps are epoch microseconds
         if outcome.new_enrolments:
             rows["enrolments"] = [
                 (
@@ -143,7 +146,7 @@ class DecideService:
                     n.experiment.version,
                     subject_id,
                     n.variant,
-                    naive(now),
+                    stamp,
                     issued[n.flag_position].decision_id,
                 )
                 for n in outcome.new_enrolments
@@ -152,11 +155,11 @@ class DecideService:
             decision_rows = [
                 (
                     i.decision_id,
-                    naive(now),
+                    stamp,
                     subject_id,
                     i.decision.flag,
                     i.decision.reason,
-                    msgspec.json.encode(i.decision.value).decode(),
+                    _json(i.decision.value),
                     i.decision.experiment,
                     i.decision.experiment_version,
                     i.decision.variant,
@@ -166,7 +169,7 @@ class DecideService:
             if self._log_mode == "sync":
                 rows["decisions"] = decision_rows
             else:
-                self._writer.submit({"decisions": decision_rows})
+                self._writer.append_async("decisions", decision_rows)
         if rows:
             written = self._writer.submit(rows)
             if outcome.new_enrolments:
@@ -187,6 +190,10 @@ class DecideService:
                         self.state.remove(key, experiment)
 
         written.add_done_callback(settle)
+
+
+def _json(value: Any) -> str:
+    return msgspec.json.encode(value).decode()
 
 
 def _all_of(futures: list[Future[None]]) -> Future[None] | None:

@@ -91,6 +91,10 @@ class Settings:
         return self.data_dir / "lotty.duckdb"
 
     @property
+    def journal_dir(self) -> Path:
+        return self.data_dir / "journal"
+
+    @property
     def secret_path(self) -> Path:
         return self.data_dir / "secret"
 

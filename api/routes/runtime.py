@@ -55,7 +55,12 @@ async def _decide(
     status_code=200,
     tags=["runtime"],
     summary="Which value of each flag a subject gets",
-    opt={"max_body_bytes": DECIDE_BODY_LIMIT, "oversize_status": 400, "runtime": True},
+    opt={
+        "max_body_bytes": DECIDE_BODY_LIMIT,
+        "oversize_status": 400,
+        "runtime": True,
+        "lenient_body_is_strict": True,
+    },
 )
 async def decide(lotty: LottyDep, caller: RuntimeCaller, data: JSONBody[DecideRequest]) -> DecideResponse:
     check_decide_input(data.subject_id, data.attributes, data.flags)

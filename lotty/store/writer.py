@@ -1,7 +1,9 @@
-"""Group commit for fact rows: many requests' rows, one transaction, durable before anyone returns.
+"""Group commit for fact rows: many requests' rows, one fsync, durable before anyone returns.
 
-Callers `submit` rows and wait on the returned future; one writer thread drains the queue, writes
-each table's rows as one Arrow batch, commits once, and resolves every future of the batch.
+Callers `submit` rows and wait on the returned future. One writer thread drains the queue,
+appends the batch to the journal as one frame and fdatasyncs it (the acknowledgement), then
+keeps the rows in memory and applies them to DuckDB in large transactions: when enough rows
+have gathered, when they are old enough, on `flush()` and on `close()`.
 """
 
 from __future__ import annotations
@@ -9,17 +11,22 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import Future
+from pathlib import Path
 from typing import Any
 
+import msgspec
 import pyarrow as pa
 
 from lotty.store.database import Store
+from lotty.store.journal import Journal
 from lotty.store.sqlfiles import sql_text
 
 log = logging.getLogger("lotty.writer")
 
+# Timestamps travel as integer microseconds since the Unix epoch (UTC).
 FACT_SCHEMAS: dict[str, pa.Schema] = {
     "enrolments": pa.schema(
         [
@@ -48,20 +55,52 @@ FACT_SCHEMAS: dict[str, pa.Schema] = {
 
 Rows = dict[str, Sequence[Sequence[Any]]]  # table → rows as tuples in FACT_SCHEMAS column order
 _STOP = object()
+_encode = msgspec.msgpack.Encoder().encode
+_decode = msgspec.msgpack.Decoder(dict[str, list[list[Any]]]).decode
+
+
+def _record_batch(table: str, rows: Sequence[Sequence[Any]]) -> pa.RecordBatch:
+    schema = FACT_SCHEMAS[table]
+    columns = zip(*rows, strict=True)
+    return pa.RecordBatch.from_arrays(
+        [pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)], schema=schema
+    )
+
+
+class _Flush:
+    def __init__(self) -> None:
+        self.done: Future[None] = Future()
 
 
 class FactWriter:
-    """One thread, one cursor, one transaction per batch of submissions."""
+    """One thread owning the journal and a DuckDB cursor."""
 
-    def __init__(self, store: Store, *, max_batch_rows: int = 20_000):
+    def __init__(
+        self, store: Store, journal_dir: Path, *, apply_rows: int = 20_000, apply_seconds: float = 0.5
+    ):
         self._store = store
+        self._journal = Journal(journal_dir)
+        self._apply_rows = apply_rows
+        self._apply_seconds = apply_seconds
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._max_batch_rows = max_batch_rows
+        self.batches_synced = 0
+        self.applies = 0
+        self._cursor = store.cursor()
+        self._async_rows: dict[str, list[Sequence[Any]]] = {}
+        self._async_lock = threading.Lock()
+        self._recover()
         self._thread = threading.Thread(target=self._run, name="lotty-fact-writer", daemon=True)
         self._thread.start()
-        self.batches_committed = 0
+
+    # -- callers -------------------------------------------------------------------------------
+    def append_async(self, table: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Rows that need not be durable on return (LOTTY_DECISION_LOG=async): buffered in memory
+        and applied with the next batch, never journaled; a crash loses at most one apply interval."""
+        with self._async_lock:
+            self._async_rows.setdefault(table, []).extend(rows)
 
     def submit(self, rows: Rows) -> Future[None]:
+        """Queue rows; the future resolves once they are durable in the journal."""
         future: Future[None] = Future()
         if not any(rows.values()):
             future.set_result(None)
@@ -69,64 +108,133 @@ class FactWriter:
         self._queue.put((rows, future))
         return future
 
+    def flush(self) -> None:
+        """Return once everything submitted so far is in the DuckDB tables."""
+        marker = _Flush()
+        self._queue.put(marker)
+        marker.done.result()
+
     def depth(self) -> int:
         return self._queue.qsize()
 
     def close(self) -> None:
-        self._queue.put(_STOP)
-        self._thread.join(timeout=30)
+        if self._thread.is_alive():
+            self._queue.put(_STOP)
+            self._thread.join(timeout=60)
 
+    # -- the thread ------------------------------------------------------------------------------
     def _run(self) -> None:
-        cursor = self._store.cursor()
-        stopping = False
-        while not stopping:
-            item = self._queue.get()
-            if item is _STOP:
-                break
-            batch = [item]
-            size = sum(len(r) for r in item[0].values())
-            while size < self._max_batch_rows:
+        buffer: dict[str, list[pa.RecordBatch]] = {}
+        buffered, oldest = 0, 0.0
+        while True:
+            # Wake at least every apply interval: async rows arrive without a queue item.
+            start = oldest if buffered else time.monotonic()
+            timeout = max(0.0, start + self._apply_seconds - time.monotonic())
+            try:
+                item = self._queue.get(timeout=timeout)
+            except queue.Empty:
+                self._apply(buffer)
+                buffered = 0
+                continue
+            batch, controls = [], []
+            while True:
+                (controls if item is _STOP or isinstance(item, _Flush) else batch).append(item)
                 try:
                     item = self._queue.get_nowait()
                 except queue.Empty:
                     break
-                if item is _STOP:
-                    stopping = True
-                    break
-                batch.append(item)
-                size += sum(len(r) for r in item[0].values())
-            self._write(cursor, batch)
-        cursor.close()
+            if batch:
+                if not buffered:
+                    oldest = time.monotonic()
+                buffered += self._sync(batch, buffer)
+            if controls or buffered >= self._apply_rows:
+                self._apply(buffer)
+                buffered = 0
+            for control in controls:
+                if isinstance(control, _Flush):
+                    control.done.set_result(None)
+            if _STOP in controls:
+                self._journal.close()
+                self._cursor.close()
+                return
 
-    def _write(self, cursor: Any, batch: list[tuple[Rows, Future[None]]]) -> None:
+    def _sync(self, batch: list[tuple[Rows, Future[None]]], buffer: dict[str, list[pa.RecordBatch]]) -> int:
+        """Journal the batch as one frame, fdatasync, acknowledge; returns the rows added to buffer."""
         merged: dict[str, list[Sequence[Any]]] = {}
         for rows, _ in batch:
             for table, table_rows in rows.items():
                 merged.setdefault(table, []).extend(table_rows)
         try:
-            cursor.execute("BEGIN TRANSACTION")
-            try:
-                for table, table_rows in merged.items():
-                    schema = FACT_SCHEMAS[table]
-                    columns = list(zip(*table_rows, strict=True))
-                    arrow = pa.Table.from_arrays(
-                        [pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)],
-                        schema=schema,
-                    )
-                    cursor.register(f"{table}_batch", arrow)
-                    try:
-                        cursor.execute(sql_text(f"facts/append_{table}"))
-                    finally:
-                        cursor.unregister(f"{table}_batch")
-                cursor.execute("COMMIT")
-            except BaseException:
-                cursor.execute("ROLLBACK")
-                raise
+            self._journal.append(_encode(merged))
+            self._journal.sync()
         except Exception as exc:  # every waiter learns its rows were not stored
-            log.exception("fact batch failed", exc_info=exc)
+            log.exception("journal write failed", exc_info=exc)
             for _, future in batch:
                 future.set_exception(exc)
-            return
-        self.batches_committed += 1
+            return 0
+        self.batches_synced += 1
         for _, future in batch:
             future.set_result(None)
+        count = 0
+        for table, table_rows in merged.items():
+            if not table_rows:
+                continue
+            # Converting each small batch now spreads the cost evenly, instead of one long burst
+            # holding the GIL while a large apply converts everything at once.
+            buffer.setdefault(table, []).append(_record_batch(table, table_rows))
+            count += len(table_rows)
+        return count
+
+    def _apply(self, buffer: dict[str, list[pa.RecordBatch]]) -> None:
+        """Move buffered rows into DuckDB with the journal segments that hold them, then drop those."""
+        with self._async_lock:
+            async_rows, self._async_rows = self._async_rows, {}
+        for table, rows in async_rows.items():
+            if rows:
+                buffer.setdefault(table, []).append(_record_batch(table, rows))
+        if not any(buffer.values()):
+            return
+        segments = self._journal.rotate()
+        try:
+            self._insert(buffer, segments)
+        except Exception:  # rows stay durable in the journal; the next start-up replays them
+            log.exception("applying journal segments %s to DuckDB failed", segments)
+            return
+        buffer.clear()
+        self._journal.remove(segments)
+        self.applies += 1
+
+    def _insert(self, batches: dict[str, list[pa.RecordBatch]], segments: list[int]) -> None:
+        cursor = self._cursor
+        cursor.execute("BEGIN TRANSACTION")
+        try:
+            for table, table_batches in batches.items():
+                if not table_batches:
+                    continue
+                cursor.register(f"{table}_batch", pa.Table.from_batches(table_batches, FACT_SCHEMAS[table]))
+                try:
+                    cursor.execute(sql_text(f"facts/append_{table}"))
+                finally:
+                    cursor.unregister(f"{table}_batch")
+            for segment in segments:
+                cursor.execute(sql_text("facts/mark_segment_applied"), {"segment": segment})
+            cursor.execute("COMMIT")
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+
+    def _recover(self) -> None:
+        """Apply every journal segment a previous process left behind (once, in order)."""
+        leftover = [n for n in self._journal.segments() if n < self._journal.current]
+        for segment in leftover:
+            if self._cursor.execute(sql_text("facts/segment_applied"), {"segment": segment}).fetchone():
+                self._journal.remove([segment])
+                continue
+            batches: dict[str, list[pa.RecordBatch]] = {}
+            for frame in self._journal.read(segment):
+                for table, table_rows in _decode(frame).items():
+                    batches.setdefault(table, []).append(_record_batch(table, table_rows))
+            self._insert(batches, [segment])
+            self._journal.remove([segment])
+        if leftover:
+            log.info("replayed %d journal segment(s)", len(leftover))

@@ -99,6 +99,7 @@ def test_decision_ids_verify_carry_the_decision_and_are_new_each_call(running, l
 def test_new_enrolment_is_durable_before_the_answer_and_made_once(running, lotty):
     decide(running, flags=["button_color"])
     decide(running, attributes={"country": "US"}, flags=["button_color"])
+    lotty.writer.flush()
     rows = lotty.store.cursor().execute("SELECT experiment, subject_id, variant FROM enrolments").fetchall()
     assert len(rows) == 1 and rows[0][:2] == ("checkout-cta", "u-1")
 
@@ -109,6 +110,7 @@ def test_concurrent_calls_for_one_subject_enrol_it_once(running, lotty):
             pool.map(lambda _: decide(running, subject="u-race", flags=["button_color"]).json(), range(40))
         )
     assert len({a["decisions"][0]["variant"] for a in answers}) == 1
+    lotty.writer.flush()
     count = (
         lotty.store.cursor().execute("SELECT count(*) FROM enrolments WHERE subject_id = 'u-race'").fetchone()
     )
@@ -219,6 +221,7 @@ def test_decision_log_modes(lotty, settings, clock, mode, expect_rows, tmp_path)
             caller = Caller(client, ADMIN_KEY)
             caller.post("/api/v1/flags", {"key": "plain", "type": "string", "default": "x"})
             decide(caller, flags=["plain"])
+        instance.writer.flush()
         rows = instance.store.cursor().execute("SELECT flag, reason, value FROM decisions").fetchall()
         assert rows == ([("plain", "no_active_experiment", '"x"')] if expect_rows else [])
     finally:

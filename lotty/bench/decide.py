@@ -1,0 +1,332 @@
+"""`lotty bench decide`: HTTP throughput and latency, in-process evaluations, enrolment memory.
+
+(a) POST /api/v1/decide with 5 flags (targeting + running experiment each), subjects drawn at
+    random from a million, against a bare Litestar JSON route served the same way; both servers
+    pinned to CPU 0, wrk (8 connections) pinned to CPU 1; medians of `--runs` alternating runs.
+(b) `Lotty.decide` in-process beside the GrowthBook SDK evaluating the same feature.
+(c) bytes per enrolment of the in-memory enrolment state over 1M subjects (tracemalloc).
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from lotty.auth import SYSTEM, Principal
+from lotty.bench.report import median, table
+from lotty.catalog import experiments, flags, lifecycle, users
+from lotty.enrolment import Enrolment, EnrolmentState, subject_key
+from lotty.instance import Lotty
+from lotty.model import ExperimentSpec, FlagSpec, UserSpec, Variant
+from lotty.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+TARGETING = 'country IN ["RU", "KZ", "US"] AND app_version >= "1.6.0"'
+FLAGS = [f"flag_{i}" for i in range(5)]
+LUA = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer %(key)s"
+math.randomseed(%(seed)d)
+request = function()
+  local body = string.format('{"subject_id":"%(prefix)s-%%d",'
+    .. '"attributes":{"country":"RU","app_version":"1.7.2"},'
+    .. '"flags":["flag_0","flag_1","flag_2","flag_3","flag_4"]}', math.random(1, %(pool)d))
+  return wrk.format(nil, nil, nil, body)
+end
+"""
+
+
+def build_scenario(lotty: Lotty) -> str:
+    """Five string flags, each with a running 50/50 experiment behind targeting; returns an sdk key."""
+    now = lotty.clock()
+    approver = users.create_user(lotty.store, SYSTEM, UserSpec(name="bench approver", role="approver"), now)
+    for i, flag in enumerate(FLAGS):
+        flags.create_flag(lotty.store, SYSTEM, FlagSpec(key=flag, type="string", default="green"), now)
+        experiments.create_experiment(
+            lotty.store,
+            SYSTEM,
+            ExperimentSpec(
+                key=f"exp_{i}",
+                flag=flag,
+                traffic=100,
+                targeting=TARGETING,
+                variants=[
+                    Variant(name="control", value="green", weight=50, control=True),
+                    Variant(name="red", value="red", weight=50),
+                ],
+            ),
+            now,
+        )
+        lifecycle.transition(lotty.store, SYSTEM, f"exp_{i}", "submit", now)
+        reviewer = Principal(approver.id, "approver")
+        lifecycle.transition(lotty.store, reviewer, f"exp_{i}", "approve", now)
+        lifecycle.transition(lotty.store, SYSTEM, f"exp_{i}", "start", now)
+    sdk = users.create_user(lotty.store, SYSTEM, UserSpec(name="bench sdk", role="sdk"), now)
+    return sdk.api_key
+
+
+# -- (a) HTTP --------------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _pinned(cpu: int, command: list[str]) -> list[str]:
+    return (
+        ["taskset", "-c", str(cpu), *command] if shutil.which("taskset") and os.cpu_count() > 1 else command
+    )
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {url}")
+        try:
+            httpx.post(
+                url,
+                json={"subject_id": "warm", "flags": FLAGS},
+                timeout=1,
+                headers={"Authorization": "Bearer none"},
+            )
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise TimeoutError(url)
+
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+def _wrk(port: int, script: Path, seconds: int, connections: int) -> dict[str, float]:
+    out = subprocess.run(
+        _pinned(
+            1,
+            [
+                "wrk",
+                "-t1",
+                f"-c{connections}",
+                f"-d{seconds}s",
+                "--latency",
+                "-s",
+                str(script),
+                f"http://127.0.0.1:{port}/api/v1/decide",
+            ],
+        ),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    latency = {
+        p: float(v) * _UNITS[u] for p, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+    }
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        raise RuntimeError(f"wrk saw {errors.group(1)} error responses:\n{out}")
+    return {"rps": rps, "p50_ms": latency["50"], "p99_ms": latency["99"]}
+
+
+def _serve(kind: str, port: int, data_dir: Path) -> subprocess.Popen[bytes]:
+    if kind == "lotty":
+        command = [
+            sys.executable,
+            "-m",
+            "lotty.cli",
+            "serve",
+            "--data-dir",
+            str(data_dir),
+            "--port",
+            str(port),
+        ]
+    else:
+        command = [sys.executable, "-m", "api.bench_app", "--port", str(port)]
+    return subprocess.Popen(
+        _pinned(0, command), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+RETURNING_POOL = 10_000
+
+
+def enrol_returning(lotty: Lotty) -> None:
+    """Decide once for every subject of the returning pool, so load runs see them enrolled."""
+    attributes = {"country": "RU", "app_version": "1.7.2"}
+    with ThreadPoolExecutor(32) as pool:  # concurrent callers share group commits
+        list(pool.map(lambda i: lotty.decide(f"r-{i}", attributes, FLAGS), range(1, RETURNING_POOL + 1)))
+
+
+def bench_http(
+    data_dir: Path, key: str, *, runs: int, seconds: int, connections: int, returning: bool
+) -> list[tuple[str, ...]]:
+    script = data_dir / "decide.lua"
+    prefix, pool = ("r", RETURNING_POOL) if returning else ("u", 1_000_000)
+    results: dict[str, list[dict[str, float]]] = {"lotty": [], "bare": []}
+    for run in range(runs):
+        for kind in ("lotty", "bare"):
+            script.write_text(LUA % {"key": key, "seed": 1000 + run, "prefix": prefix, "pool": pool})
+            port = free_port()
+            process = _serve(kind, port, data_dir)
+            try:
+                _wait_ready(f"http://127.0.0.1:{port}/api/v1/decide", process)
+                _wrk(port, script, 2, connections)  # warm-up
+                results[kind].append(_wrk(port, script, seconds, connections))
+            finally:
+                process.terminate()
+                process.wait(timeout=30)
+    lotty_rps = median([r["rps"] for r in results["lotty"]])
+    bare_rps = median([r["rps"] for r in results["bare"]])
+    rows = [("req/s", f"{lotty_rps:,.0f}", f"{bare_rps:,.0f}", f"{lotty_rps / bare_rps:.2f}x")]
+    for q in ("p50_ms", "p99_ms"):
+        ours, base = median([r[q] for r in results["lotty"]]), median([r[q] for r in results["bare"]])
+        rows.append((f"{q[:3]} latency ms", f"{ours:.2f}", f"{base:.2f}", f"{ours / base:.2f}x"))
+    return rows
+
+
+def _growthbook_eval(subjects: list[str]) -> float:
+    from growthbook import GrowthBook
+
+    features = {
+        f: {
+            "defaultValue": "green",
+            "rules": [
+                {
+                    "key": f"exp_{i}",
+                    "condition": {"country": {"$in": ["RU", "KZ", "US"]}, "app_version": {"$vgte": "1.6.0"}},
+                    "coverage": 1.0,
+                    "weights": [0.5, 0.5],
+                    "variations": ["green", "red"],
+                    "hashAttribute": "id",
+                }
+            ],
+        }
+        for i, f in enumerate(FLAGS)
+    }
+    start = time.perf_counter()
+    for subject in subjects:
+        gb = GrowthBook(
+            attributes={"id": subject, "country": "RU", "app_version": "1.7.2"}, features=features
+        )
+        for flag in FLAGS:
+            gb.eval_feature(flag)
+        gb.destroy()
+    return len(subjects) * len(FLAGS) / (time.perf_counter() - start)
+
+
+def _lotty_eval(lotty: Lotty, subjects: list[str]) -> float:
+    attributes = {"country": "RU", "app_version": "1.7.2"}
+    start = time.perf_counter()
+    for subject in subjects:
+        lotty.decide(subject, attributes, FLAGS)
+    return len(subjects) * len(FLAGS) / (time.perf_counter() - start)
+
+
+def bench_in_process(lotty: Lotty, *, runs: int, subjects: int) -> list[tuple[str, ...]]:
+    enrolled = [f"s-{i}" for i in range(subjects)]
+    for subject in enrolled:  # enrol them once: the steady state most decides see
+        lotty.decide(subject, {"country": "RU", "app_version": "1.7.2"}, FLAGS)
+    ours = median([_lotty_eval(lotty, enrolled) for _ in range(runs)])
+    peer = median([_growthbook_eval(enrolled) for _ in range(runs)])
+    fresh = median([_lotty_eval(lotty, [f"n-{r}-{i}" for i in range(subjects // 5)]) for r in range(runs)])
+    return [
+        ("flag evals/s, enrolled subjects", f"{ours:,.0f}", f"{peer:,.0f}", f"{ours / peer:.2f}x"),
+        ("flag evals/s, new subjects (durable)", f"{fresh:,.0f}", f"{peer:,.0f}", f"{fresh / peer:.2f}x"),
+    ]
+
+
+# -- (c) memory ------------------------------------------------------------------------------------
+def _traced_bytes(build: Any) -> tuple[float, Any]:
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    kept = build()
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    return after - before, kept
+
+
+def bench_memory(subjects: int) -> list[tuple[str, ...]]:
+    """Packed state vs the obvious representation, {subject id: {experiment key: (variant, time)}}."""
+    ids = [f"user-{i}" for i in range(subjects)]
+    keys = [subject_key(s) for s in ids]
+
+    def packed() -> EnrolmentState:
+        state = EnrolmentState()
+        for i, key in enumerate(keys):
+            state.add(key, Enrolment(i % 7, i % 2, 200_000_000 + i))
+        return state
+
+    def plain() -> dict[str, dict[str, tuple[str, datetime]]]:
+        start = datetime(2026, 1, 1)
+        return {
+            s: {f"exp_{i % 7}": ("red" if i % 2 else "control", start + timedelta(seconds=i))}
+            for i, s in enumerate(ids)
+        }
+
+    ours, _ = _traced_bytes(packed)
+    theirs, _ = _traced_bytes(plain)
+    return [
+        (
+            f"bytes per enrolment ({subjects:,} subjects)",
+            f"{ours / subjects:.0f}",
+            f"{theirs / subjects:.0f} (plain dicts)",
+            f"{ours / theirs:.2f}x",
+        )
+    ]
+
+
+def main(args: Any) -> int:
+    with tempfile.TemporaryDirectory(prefix="lotty-bench-") as tmp:
+        data_dir = Path(tmp) / "data"
+        lotty = Lotty(Settings.from_env({}, data_dir=data_dir))
+        key = build_scenario(lotty)
+        print("lotty bench decide: medians of", args.runs, "runs; ratio = lotty / baseline\n", flush=True)
+        rows = bench_in_process(lotty, runs=args.runs, subjects=args.subjects)
+        title = f"(b) in-process, 5 flags per call, beside the GrowthBook SDK {_version('growthbook')}"
+        print(table(title, rows), "\n", flush=True)
+        enrol_returning(lotty)
+        lotty.close()
+        if shutil.which("wrk"):
+            for returning, label in (
+                (True, f"returning subjects (pool of {RETURNING_POOL:,}, all enrolled)"),
+                (False, "a new subject every request (each enrolment fsynced before the answer)"),
+            ):
+                rows = bench_http(
+                    data_dir,
+                    key,
+                    runs=args.runs,
+                    seconds=args.seconds,
+                    connections=args.connections,
+                    returning=returning,
+                )
+                title = (
+                    f"(a) HTTP POST /api/v1/decide, {label}; {args.connections} connections, "
+                    "server on 1 core, beside a bare Litestar JSON route"
+                )
+                print(table(title, rows), "\n", flush=True)
+        else:
+            print("(a) skipped: wrk is not installed (make bench installs it)\n")
+        print(table("(c) enrolment state memory", bench_memory(args.memory_subjects)))
+    return 0
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import version
+
+    return version(package)
