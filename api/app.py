@@ -54,13 +54,17 @@ def create_app(settings: Settings | None = None, *, lotty: Lotty | None = None) 
             if request.route_handler.opt.get("oversize_status") == 400:  # decide: SPEC §3 says 400
                 raise ValidationError(message, code="BODY_TOO_LARGE", details={"limit": limit})
             raise PayloadTooLargeError(message, details={"limit": limit})
-        if takes_json_body(request.route_handler):
+        strict = takes_json_body(request.route_handler)
+        runtime = request.route_handler.opt.get("runtime", False)
+        if strict or runtime:
             # Authenticate before judging the body, so a caller without a key learns 401, not 400.
+            # Runtime routes are authenticated only here (dependency injection costs them too much).
             lotty = provide_lotty(request.app.state)
-            if request.route_handler.opt.get("runtime"):
+            if runtime:
                 provide_runtime_caller(request, lotty)
             else:
                 provide_actor(request, lotty)
+        if strict:
             await decode_strictly(request)
 
     return Litestar(

@@ -83,16 +83,15 @@ def _is_scalar_or_scalars(value: Any) -> bool:
     )
 
 
-def evaluation(issued: IssuedDecision) -> dict[str, Any]:
+def evaluation(decision: IssuedDecision) -> dict[str, Any]:
     """One OFREP evaluation answer (or its FLAG_NOT_FOUND error) for one decision."""
-    decision = issued.decision
     if decision.reason == FLAG_NOT_FOUND:
         return {
             "key": decision.flag,
             "errorCode": "FLAG_NOT_FOUND",
             "errorDetails": f"flag {decision.flag!r} does not exist",
         }
-    metadata: dict[str, Any] = {"decision_id": issued.decision_id, "lotty_reason": decision.reason}
+    metadata: dict[str, Any] = {"decision_id": decision.decision_id, "lotty_reason": decision.reason}
     if decision.experiment is not None:
         metadata["experiment"] = decision.experiment
         metadata["experiment_version"] = decision.experiment_version
@@ -109,12 +108,12 @@ def bulk_etag(issued: Sequence[IssuedDecision]) -> str:
     """An ETag over what the client sees, leaving out decision ids (new on every call)."""
     stable = [
         (
-            i.decision.flag,
-            i.decision.value,
-            i.decision.reason,
-            i.decision.variant,
-            i.decision.experiment,
-            i.decision.experiment_version,
+            i.flag,
+            i.value,
+            i.reason,
+            i.variant,
+            i.experiment,
+            i.experiment_version,
         )
         for i in issued
     ]

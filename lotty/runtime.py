@@ -11,14 +11,13 @@ import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
 
 from lotty.catalog.common import naive
-from lotty.decide import Decision, decide
+from lotty.decide import decide
 from lotty.enrolment import Enrolment, EnrolmentState, ParticipationPolicy, epoch_seconds, subject_key
 from lotty.settings import Settings
 from lotty.snapshot import ExperimentIds, Snapshot, load_snapshot
@@ -29,10 +28,16 @@ from lotty.tokens import issue_decision_id, subject_digest
 log = logging.getLogger("lotty.decide")
 
 
-@dataclass(frozen=True, slots=True)
-class IssuedDecision:
-    decision: Decision
+class IssuedDecision(msgspec.Struct, frozen=True, kw_only=True):
+    """A decision with its signed id: exactly what decide answers per flag (SPEC §3)."""
+
+    flag: str
+    value: Any
+    reason: str
     decision_id: str
+    experiment: str | None
+    experiment_version: int | None
+    variant: str | None
 
 
 def policy_from(settings: Settings) -> ParticipationPolicy:
@@ -123,8 +128,13 @@ class DecideService:
         secret = self._secret
         issued = [
             IssuedDecision(
-                d,
-                issue_decision_id(
+                flag=d.flag,
+                value=d.value,
+                reason=d.reason,
+                experiment=d.experiment,
+                experiment_version=d.experiment_version,
+                variant=d.variant,
+                decision_id=issue_decision_id(
                     secret,
                     flag=d.flag,
                     experiment=d.experiment,
@@ -157,12 +167,12 @@ class DecideService:
                     i.decision_id,
                     stamp,
                     subject_id,
-                    i.decision.flag,
-                    i.decision.reason,
-                    _json(i.decision.value),
-                    i.decision.experiment,
-                    i.decision.experiment_version,
-                    i.decision.variant,
+                    i.flag,
+                    i.reason,
+                    _json(i.value),
+                    i.experiment,
+                    i.experiment_version,
+                    i.variant,
                 )
                 for i in issued
             ]

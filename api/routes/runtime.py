@@ -11,7 +11,7 @@ from litestar import Request, Response, post
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 from litestar.params import FromPath, JSONBody
 
-from api.deps import LottyDep, RuntimeCaller
+from api.deps import LottyDep, RuntimeCaller, provide_lotty
 from lotty.decide_input import check_decide_input
 from lotty.instance import Lotty
 from lotty.ofrep import OfrepError, bulk_etag, evaluation, parse_request
@@ -27,18 +27,8 @@ class DecideRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     flags: list[str] | None = None
 
 
-class DecisionOut(msgspec.Struct, kw_only=True):
-    flag: str
-    value: Any
-    reason: str
-    decision_id: str
-    experiment: str | None
-    experiment_version: int | None
-    variant: str | None
-
-
 class DecideResponse(msgspec.Struct, kw_only=True):
-    decisions: list[DecisionOut]
+    decisions: list[IssuedDecision]
 
 
 async def _decide(
@@ -62,23 +52,12 @@ async def _decide(
         "lenient_body_is_strict": True,
     },
 )
-async def decide(lotty: LottyDep, caller: RuntimeCaller, data: JSONBody[DecideRequest]) -> DecideResponse:
+async def decide(request: Request[Any, Any, Any], data: JSONBody[DecideRequest]) -> DecideResponse:
+    # The caller was authenticated before the body was read (opt "runtime", see api/app.py); the
+    # hot path skips dependency injection, which costs more per request than the decision does.
+    lotty = provide_lotty(request.app.state)
     check_decide_input(data.subject_id, data.attributes, data.flags)
-    issued = await _decide(lotty, data.subject_id, data.attributes, data.flags)
-    return DecideResponse(
-        decisions=[
-            DecisionOut(
-                flag=i.decision.flag,
-                value=i.decision.value,
-                reason=i.decision.reason,
-                decision_id=i.decision_id,
-                experiment=i.decision.experiment,
-                experiment_version=i.decision.experiment_version,
-                variant=i.decision.variant,
-            )
-            for i in issued
-        ]
-    )
+    return DecideResponse(decisions=await _decide(lotty, data.subject_id, data.attributes, data.flags))
 
 
 @dataclass
