@@ -122,9 +122,11 @@ class ParticipationPolicy:
         """
         enrolments = list(enrolments)
         active = sum(1 for e in enrolments if is_active(e.experiment))
-        if active >= self.max_active_experiments:
-            return False
-        return now_s >= self.cooldown_ends_s(sorted(e.enrolled_s for e in enrolments))
+        return self.admits(active, sorted(e.enrolled_s for e in enrolments), now_s)
+
+    def admits(self, active: int, times: list[int], now_s: int) -> bool:
+        """`allows` from its parts: the count of active enrolments and all enrolment times, sorted."""
+        return active < self.max_active_experiments and now_s >= self.cooldown_ends_s(times)
 
     def cooldown_ends_s(self, times: list[int]) -> int:
         """When the latest cooldown ends (0 if none started); `times` sorted ascending."""

@@ -8,13 +8,13 @@ from typing import Any
 
 import msgspec
 
-from lotty.decide import (
+from lotty.decide_input import MAX_SUBJECT_ID, SCALARS
+from lotty.decision import (
     EXPERIMENT_ASSIGNED,
     EXPERIMENT_PAUSED,
     FLAG_NOT_FOUND,
     NO_ACTIVE_EXPERIMENT,
 )
-from lotty.decide_input import MAX_SUBJECT_ID, SCALARS
 from lotty.runtime import IssuedDecision
 
 # OFREP reasons: SPLIT for an experiment's variant, STATIC when no experiment runs, DISABLED

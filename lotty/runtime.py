@@ -17,7 +17,7 @@ from typing import Any
 import msgspec
 
 from lotty.catalog.common import naive
-from lotty.decide import decide
+from lotty.decision import decide
 from lotty.enrolment import Enrolment, EnrolmentState, ParticipationPolicy, epoch_seconds, subject_key
 from lotty.settings import Settings
 from lotty.snapshot import ExperimentIds, Snapshot, load_snapshot
@@ -161,8 +161,8 @@ class DecideService:
                 )
                 for n in outcome.new_enrolments
             ]
-        if self._log_mode != "off":
-            decision_rows = [
+        if self._log_mode == "sync":
+            rows["decisions"] = [
                 (
                     i.decision_id,
                     stamp,
@@ -176,10 +176,22 @@ class DecideService:
                 )
                 for i in issued
             ]
-            if self._log_mode == "sync":
-                rows["decisions"] = decision_rows
-            else:
-                self._writer.append_async("decisions", decision_rows)
+        elif self._log_mode == "async":
+            count = len(issued)
+            self._writer.append_async(
+                "decisions",
+                (
+                    [i.decision_id for i in issued],
+                    [stamp] * count,
+                    [subject_id] * count,
+                    [i.flag for i in issued],
+                    [i.reason for i in issued],
+                    [_json(i.value) for i in issued],
+                    [i.experiment for i in issued],
+                    [i.experiment_version for i in issued],
+                    [i.variant for i in issued],
+                ),
+            )
         if rows:
             written = self._writer.submit(rows)
             if outcome.new_enrolments:

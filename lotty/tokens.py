@@ -28,6 +28,7 @@ import hashlib
 import hmac
 import itertools
 import os
+import struct
 from typing import Annotated
 
 import msgspec
@@ -110,6 +111,28 @@ def _tag(secret: bytes, signed: bytes) -> bytes:
 
 
 _nonces = itertools.count(int.from_bytes(os.urandom(_NONCE_BYTES), "big"))
+
+
+_UINT64 = struct.Struct(">BQ")  # msgpack uint 64
+_prefixes: dict[tuple[str, str | None, int | None, str | None], bytes] = {}
+
+
+def _outcome_prefix(flag: str, experiment: str | None, version: int | None, variant: str | None) -> bytes:
+    """Version byte and the msgpack encoding of the claims up to the variant, cached per outcome.
+
+    Decisions repeat a handful of outcomes (flag, experiment, version, variant), so the costly part
+    of encoding is done once; the rest of the array is two 8-byte bins and a uint64, written
+    directly in the form msgpack (and so `verify_decision_id`) reads.
+    """
+    key = (flag, experiment, version, variant)
+    found = _prefixes.get(key)
+    if found is None:
+        whole = _encode(DecisionClaims(flag, experiment, version, variant, bytes(8), 0, bytes(8)))
+        found = _VERSION_BYTE + whole[: -(2 + 8 + 1 + 2 + 8)]  # drop bin8 digest, fixint 0, bin8 nonce
+        if len(_prefixes) > 100_000:  # bounded: outcomes are few; this only guards against misuse
+            _prefixes.clear()
+        _prefixes[key] = found
+    return found
 
 
 def _next_nonce() -> bytes:

@@ -51,6 +51,21 @@ FACT_SCHEMAS: dict[str, pa.Schema] = {
             ("variant", pa.string()),
         ]
     ),
+    "events": pa.schema(
+        [
+            ("event_id", pa.string()),
+            ("event_type", pa.string()),
+            ("decision_id", pa.string()),
+            ("subject_id", pa.string()),
+            ("flag", pa.string()),
+            ("experiment", pa.string()),
+            ("experiment_version", pa.int32()),
+            ("variant", pa.string()),
+            ("ts", pa.timestamp("us")),
+            ("received_at", pa.timestamp("us")),
+            ("properties", pa.string()),  # JSON text
+        ]
+    ),
 }
 
 Rows = dict[str, Sequence[Sequence[Any]]]  # table → rows as tuples in FACT_SCHEMAS column order
@@ -60,8 +75,11 @@ _decode = msgspec.msgpack.Decoder(dict[str, list[list[Any]]]).decode
 
 
 def _record_batch(table: str, rows: Sequence[Sequence[Any]]) -> pa.RecordBatch:
+    return _columns_batch(table, list(zip(*rows, strict=True)))
+
+
+def _columns_batch(table: str, columns: Sequence[Sequence[Any]]) -> pa.RecordBatch:
     schema = FACT_SCHEMAS[table]
-    columns = zip(*rows, strict=True)
     return pa.RecordBatch.from_arrays(
         [pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)], schema=schema
     )
@@ -86,18 +104,24 @@ class FactWriter:
         self.batches_synced = 0
         self.applies = 0
         self._cursor = store.cursor()
-        self._async_rows: dict[str, list[Sequence[Any]]] = {}
+        self._async_columns: dict[str, list[list[Any]]] = {}
         self._async_lock = threading.Lock()
         self._recover()
         self._thread = threading.Thread(target=self._run, name="lotty-fact-writer", daemon=True)
         self._thread.start()
 
     # -- callers -------------------------------------------------------------------------------
-    def append_async(self, table: str, rows: Sequence[Sequence[Any]]) -> None:
-        """Rows that need not be durable on return (LOTTY_DECISION_LOG=async): buffered in memory
-        and applied with the next batch, never journaled; a crash loses at most one apply interval."""
+    def append_async(self, table: str, columns: Sequence[Sequence[Any]]) -> None:
+        """Rows that need not be durable on return (LOTTY_DECISION_LOG=async), given as columns:
+        buffered in memory and applied with the next batch, never journaled (a crash loses at most
+        one apply interval). Kept as one list per column, not a tuple per row, so thousands of
+        waiting rows are a handful of objects for the garbage collector, not thousands."""
         with self._async_lock:
-            self._async_rows.setdefault(table, []).extend(rows)
+            buffered = self._async_columns.get(table)
+            if buffered is None:
+                buffered = self._async_columns[table] = [[] for _ in FACT_SCHEMAS[table]]
+            for target, values in zip(buffered, columns, strict=True):
+                target.extend(values)
 
     def submit(self, rows: Rows) -> Future[None]:
         """Queue rows; the future resolves once they are durable in the journal."""
@@ -188,10 +212,10 @@ class FactWriter:
     def _apply(self, buffer: dict[str, list[pa.RecordBatch]]) -> None:
         """Move buffered rows into DuckDB with the journal segments that hold them, then drop those."""
         with self._async_lock:
-            async_rows, self._async_rows = self._async_rows, {}
-        for table, rows in async_rows.items():
-            if rows:
-                buffer.setdefault(table, []).append(_record_batch(table, rows))
+            async_columns, self._async_columns = self._async_columns, {}
+        for table, columns in async_columns.items():
+            if columns and columns[0]:
+                buffer.setdefault(table, []).append(_columns_batch(table, columns))
         if not any(buffer.values()):
             return
         segments = self._journal.rotate()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lotty.decide import EXPERIMENT_ASSIGNED, decide
+from lotty.decision import EXPERIMENT_ASSIGNED, decide
 from lotty.enrolment import Enrolment, ParticipationPolicy
 from tests.unit.test_decide import experiment, snapshot
 

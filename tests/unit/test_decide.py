@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from lotty.bucketing import Allocation, bucket_of
-from lotty.decide import (
+from lotty.decision import (
     DOMAIN_CONFLICT,
     EXPERIMENT_ASSIGNED,
     EXPERIMENT_PAUSED,

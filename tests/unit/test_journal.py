@@ -101,7 +101,7 @@ def test_a_segment_already_applied_is_not_applied_again(store, tmp_path):
 def test_async_rows_are_applied_without_the_journal(store, tmp_path):
     writer = FactWriter(store, tmp_path / "j", apply_rows=10**9, apply_seconds=3600)
     decision = ("d-1", 1_700_000_000_000_000, "u-1", "flag", "no_active_experiment", '"x"', None, None, None)
-    writer.append_async("decisions", [decision])
+    writer.append_async("decisions", [[value] for value in decision])
     assert os.path.getsize(tmp_path / "j" / f"{writer._journal.current:012d}.journal") == 0
     writer.flush()
     assert count(store, "decisions") == 1

@@ -8,9 +8,10 @@ then earlier start, then key), so the order of flags in a request never changes 
 
 from __future__ import annotations
 
+from bisect import insort
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from lotty.bucketing import bucket_of
 from lotty.enrolment import Enrolment, ParticipationPolicy
@@ -36,8 +37,9 @@ REASONS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
+    """One flag's answer before its decision id is issued (a NamedTuple: made per flag per call)."""
+
     flag: str
     value: Any
     reason: str
@@ -146,7 +148,10 @@ def decide(
 
     new: list[NewEnrolment] = []
     held = list(enrolled)
-    is_active = snapshot.live_by_index.__contains__
+    if not candidates:
+        return Outcome(decisions, new)  # type: ignore[arg-type]  # every position is filled
+    active = sum(1 for index in enrolled if index in snapshot.live_by_index)
+    times = sorted(e.enrolled_s for e in enrolments)
     for position, experiment in sorted(candidates, key=lambda c: c[1].precedence):
         default = snapshot.flags[experiment.flag].default
         if experiment.rule is not None and not experiment.rule.matches(attributes):
@@ -157,12 +162,12 @@ def decide(
             decisions[position] = _default(experiment.flag, default, OUTSIDE_TRAFFIC, experiment)
         elif _loses_domain(experiment, snapshot, held, subject_id, attributes):
             decisions[position] = _default(experiment.flag, default, DOMAIN_CONFLICT, experiment)
-        elif not policy.allows(
-            [*enrolments, *(Enrolment(n.experiment.index, 0, now_s) for n in new)], is_active, now_s
-        ):
+        elif not policy.admits(active, times, now_s):
             decisions[position] = _default(experiment.flag, default, PARTICIPATION_LIMIT, experiment)
         else:
             new.append(NewEnrolment(experiment, variant_index, position))
             held.append(experiment.index)
+            active += 1
+            insort(times, now_s)
             decisions[position] = _assigned(experiment, variant_index)
     return Outcome([d for d in decisions if d is not None], new)
