@@ -70,6 +70,7 @@ FACT_SCHEMAS: dict[str, pa.Schema] = {
 
 Rows = dict[str, Sequence[Sequence[Any]]]  # table → rows as tuples in FACT_SCHEMAS column order
 _STOP = object()
+CONVERT_SECONDS = 0.05
 _encode = msgspec.msgpack.Encoder().encode
 _decode = msgspec.msgpack.Decoder(dict[str, list[list[Any]]]).decode
 
@@ -149,31 +150,30 @@ class FactWriter:
     # -- the thread ------------------------------------------------------------------------------
     def _run(self) -> None:
         buffer: dict[str, list[pa.RecordBatch]] = {}
-        buffered, oldest = 0, 0.0
+        buffered = 0
+        next_apply = time.monotonic() + self._apply_seconds
+        next_convert = time.monotonic() + CONVERT_SECONDS
         while True:
-            # Wake at least every apply interval: async rows arrive without a queue item.
-            start = oldest if buffered else time.monotonic()
-            timeout = max(0.0, start + self._apply_seconds - time.monotonic())
+            timeout = max(0.0, min(next_apply, next_convert) - time.monotonic())
+            batch, controls = [], []
             try:
                 item = self._queue.get(timeout=timeout)
-            except queue.Empty:
-                self._apply(buffer)
-                buffered = 0
-                continue
-            batch, controls = [], []
-            while True:
-                (controls if item is _STOP or isinstance(item, _Flush) else batch).append(item)
-                try:
+                while True:
+                    (controls if item is _STOP or isinstance(item, _Flush) else batch).append(item)
                     item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
+            except queue.Empty:
+                pass
             if batch:
-                if not buffered:
-                    oldest = time.monotonic()
                 buffered += self._sync(batch, buffer)
-            if controls or buffered >= self._apply_rows:
+            now = time.monotonic()
+            if now >= next_convert:
+                # Converting async rows a little at a time keeps each GIL-holding step short.
+                self._convert_async(buffer)
+                next_convert = now + CONVERT_SECONDS
+            if controls or buffered >= self._apply_rows or now >= next_apply:
                 self._apply(buffer)
                 buffered = 0
+                next_apply = time.monotonic() + self._apply_seconds
             for control in controls:
                 if isinstance(control, _Flush):
                     control.done.set_result(None)
@@ -181,6 +181,13 @@ class FactWriter:
                 self._journal.close()
                 self._cursor.close()
                 return
+
+    def _convert_async(self, buffer: dict[str, list[pa.RecordBatch]]) -> None:
+        with self._async_lock:
+            async_columns, self._async_columns = self._async_columns, {}
+        for table, columns in async_columns.items():
+            if columns and columns[0]:
+                buffer.setdefault(table, []).append(_columns_batch(table, columns))
 
     def _sync(self, batch: list[tuple[Rows, Future[None]]], buffer: dict[str, list[pa.RecordBatch]]) -> int:
         """Journal the batch as one frame, fdatasync, acknowledge; returns the rows added to buffer."""
@@ -211,11 +218,7 @@ class FactWriter:
 
     def _apply(self, buffer: dict[str, list[pa.RecordBatch]]) -> None:
         """Move buffered rows into DuckDB with the journal segments that hold them, then drop those."""
-        with self._async_lock:
-            async_columns, self._async_columns = self._async_columns, {}
-        for table, columns in async_columns.items():
-            if columns and columns[0]:
-                buffer.setdefault(table, []).append(_columns_batch(table, columns))
+        self._convert_async(buffer)
         if not any(buffer.values()):
             return
         segments = self._journal.rotate()
@@ -235,7 +238,9 @@ class FactWriter:
             for table, table_batches in batches.items():
                 if not table_batches:
                     continue
-                cursor.register(f"{table}_batch", pa.Table.from_batches(table_batches, FACT_SCHEMAS[table]))
+                # One contiguous chunk: DuckDB scans a table of hundreds of tiny batches slowly.
+                arrow = pa.Table.from_batches(table_batches, FACT_SCHEMAS[table]).combine_chunks()
+                cursor.register(f"{table}_batch", arrow)
                 try:
                     cursor.execute(sql_text(f"facts/append_{table}"))
                 finally:
