@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from lotty.auth import Principal, require_reader
-from lotty.catalog.common import check_limit, decode_cursor, from_json, naive, page_of, utc
+from lotty.catalog.common import NEWEST_BY_SEQUENCE, from_json, naive, read_page, utc
 from lotty.catalog.experiments import require_experiment
 from lotty.errors import ValidationError
 from lotty.model import AuditEntry, Page
@@ -33,33 +33,34 @@ def list_audit(
     to_ts: datetime | None = None,
 ) -> Page:
     require_reader(actor)
-    size = check_limit(limit)
     # compared as naive UTC, like the store: one bound may carry an offset and the other not
     if from_ts is not None and to_ts is not None and naive(from_ts) >= naive(to_ts):
         raise ValidationError("from must be before to", field="from")
-    (before_id,) = decode_cursor(cursor, int)
-    with store.read() as tx:
-        rows = tx.fetch_all(
-            "catalog/audit/list_page",
-            entity=entity,
-            entity_key=entity_key,
-            actor=actor_id,
-            action=action,
-            from_ts=from_ts and naive(from_ts),
-            to_ts=to_ts and naive(to_ts),
-            before_id=before_id,
-            limit=size + 1,
-        )
-    rows, next_cursor = page_of(rows, size, lambda r: (r["id"],))
-    return Page(items=[_entry(r) for r in rows], next_cursor=next_cursor)
+    return read_page(
+        store,
+        "catalog/audit/list_page",
+        NEWEST_BY_SEQUENCE,
+        limit,
+        cursor,
+        _entry,
+        entity=entity,
+        entity_key=entity_key,
+        actor=actor_id,
+        action=action,
+        from_ts=from_ts and naive(from_ts),
+        to_ts=to_ts and naive(to_ts),
+    )
 
 
 def experiment_log(store: Store, actor: Principal, key: str, limit: int | None, cursor: str | None) -> Page:
     require_reader(actor)
-    size = check_limit(limit)
-    (before_id,) = decode_cursor(cursor, int)
-    with store.read() as tx:
-        require_experiment(tx, key)
-        rows = tx.fetch_all("catalog/audit/experiment_log_page", key=key, before_id=before_id, limit=size + 1)
-    rows, next_cursor = page_of(rows, size, lambda r: (r["id"],))
-    return Page(items=[_entry(r) for r in rows], next_cursor=next_cursor)
+    return read_page(
+        store,
+        "catalog/audit/experiment_log_page",
+        NEWEST_BY_SEQUENCE,
+        limit,
+        cursor,
+        _entry,
+        check=lambda tx: require_experiment(tx, key),
+        key=key,
+    )

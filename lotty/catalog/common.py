@@ -6,13 +6,16 @@ import base64
 import binascii
 import re
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
 
 from lotty.errors import NotFoundError, ValidationError
-from lotty.store import Tx
+from lotty.model import Page
+from lotty.store import Store, Tx
 
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_.-]{1,127}$")
 NAME_LIMIT = 200
@@ -95,6 +98,50 @@ def decode_cursor(cursor: str | None, *kinds: type) -> tuple[Any, ...]:
         return tuple(decoded)
     except (ValueError, TypeError, binascii.Error, msgspec.DecodeError):
         raise ValidationError("cursor is not one this server issued", field="cursor") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Keyset:
+    """How a list pages: the row columns that order it, the SQL parameters the cursor binds to."""
+
+    columns: tuple[str, ...]
+    params: tuple[str, ...]
+    kinds: tuple[type, ...]
+
+
+NEWEST_BY_KEY = Keyset(("created_at", "key"), ("after_created", "after_key"), (datetime, str))
+NEWEST_BY_ID = Keyset(("created_at", "id"), ("after_created", "after_id"), (datetime, str))
+NEWEST_BY_SEQUENCE = Keyset(("id",), ("before_id",), (int,))
+BY_VERSION = Keyset(("version",), ("before_version",), (int,))
+
+
+def read_page(
+    store: Store,
+    statement: str,
+    keyset: Keyset,
+    limit: int | None,
+    cursor: str | None,
+    convert: Callable[[dict[str, Any]], Any],
+    *,
+    check: Callable[[Tx], Any] | None = None,
+    **params: Any,
+) -> Page[Any]:
+    """One page of `statement` (which takes `limit` and the keyset's parameters), newest first.
+
+    `check` runs first in the same read (e.g. the parent experiment must exist: 404 otherwise).
+    """
+    size = check_limit(limit)
+    position = decode_cursor(cursor, *keyset.kinds)
+    bound = {
+        name: naive(v) if isinstance(v, datetime) else v
+        for name, v in zip(keyset.params, position, strict=True)
+    }
+    with store.read() as tx:
+        if check is not None:
+            check(tx)
+        rows = tx.fetch_all(statement, limit=size + 1, **bound, **params)
+    rows, next_cursor = page_of(rows, size, lambda row: tuple(row[c] for c in keyset.columns))
+    return Page(items=[convert(row) for row in rows], next_cursor=next_cursor)
 
 
 def page_of(rows: list[Any], limit: int, position: Any) -> tuple[list[Any], str | None]:

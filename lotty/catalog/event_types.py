@@ -10,14 +10,13 @@ import msgspec
 
 from lotty.auth import Principal, require_editor, require_reader
 from lotty.catalog.common import (
+    NEWEST_BY_KEY,
     audit,
     check_key,
-    check_limit,
     check_text,
-    decode_cursor,
     from_json,
     naive,
-    page_of,
+    read_page,
     require_row,
     to_json,
     utc,
@@ -104,18 +103,15 @@ def list_event_types(
     store: Store, actor: Principal, limit: int | None, cursor: str | None, include_archived: bool = False
 ) -> Page:
     require_reader(actor)
-    size = check_limit(limit)
-    after_created, after_key = decode_cursor(cursor, datetime, str)
-    with store.read() as tx:
-        rows = tx.fetch_all(
-            "catalog/event_types/list_page",
-            include_archived=include_archived,
-            after_created=after_created and naive(after_created),
-            after_key=after_key,
-            limit=size + 1,
-        )
-    rows, next_cursor = page_of(rows, size, lambda r: (r["created_at"], r["key"]))
-    return Page(items=[event_type_from_row(r) for r in rows], next_cursor=next_cursor)
+    return read_page(
+        store,
+        "catalog/event_types/list_page",
+        NEWEST_BY_KEY,
+        limit,
+        cursor,
+        event_type_from_row,
+        include_archived=include_archived,
+    )
 
 
 def update_event_type(

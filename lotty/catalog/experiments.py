@@ -12,16 +12,16 @@ import msgspec
 from lotty.auth import EDITOR_ROLES, Principal, require_editor, require_reader
 from lotty.bucketing import to_basis_points
 from lotty.catalog.common import (
+    BY_VERSION,
     NAME_LIMIT,
+    NEWEST_BY_KEY,
     TEXT_LIMIT,
     audit,
     check_key,
-    check_limit,
     check_text,
-    decode_cursor,
     from_json,
     naive,
-    page_of,
+    read_page,
     require_row,
     to_json,
     utc,
@@ -318,47 +318,45 @@ def list_experiments(
     flag: str | None = None,
 ) -> Page:
     require_reader(actor)
-    size = check_limit(limit)
-    after_created, after_key = decode_cursor(cursor, datetime, str)
-    with store.read() as tx:
-        rows = tx.fetch_all(
-            "catalog/experiments/list_page",
-            status=status,
-            flag=flag,
-            after_created=after_created and naive(after_created),
-            after_key=after_key,
-            limit=size + 1,
-        )
-    rows, next_cursor = page_of(rows, size, lambda r: (r["created_at"], r["key"]))
-    return Page(items=[experiment_from_row(r) for r in rows], next_cursor=next_cursor)
+    return read_page(
+        store,
+        "catalog/experiments/list_page",
+        NEWEST_BY_KEY,
+        limit,
+        cursor,
+        experiment_from_row,
+        status=status,
+        flag=flag,
+    )
 
 
 def list_versions(store: Store, actor: Principal, key: str, limit: int | None, cursor: str | None) -> Page:
     require_reader(actor)
-    size = check_limit(limit)
-    (before_version,) = decode_cursor(cursor, int)
-    with store.read() as tx:
-        require_experiment(tx, key)
-        rows = tx.fetch_all(
-            "catalog/experiments/versions_page", key=key, before_version=before_version, limit=size + 1
-        )
-    rows, next_cursor = page_of(rows, size, lambda r: (r["version"],))
-    items = [
-        ExperimentVersion(
-            experiment=r["experiment"],
-            version=r["version"],
-            name=r["name"],
-            hypothesis=r["hypothesis"],
-            traffic=float(r["traffic"]),
-            variants=_variants(r["variants"]),
-            targeting=r["targeting"],
-            primary_metric=r["primary_metric"],
-            metrics=list(r["metrics"]),
-            domains=list(r["domains"]),
-            priority=r["priority"],
-            created_by=r["created_by"],
-            created_at=utc(r["created_at"]),  # type: ignore[arg-type]
-        )
-        for r in rows
-    ]
-    return Page(items=items, next_cursor=next_cursor)
+    return read_page(
+        store,
+        "catalog/experiments/versions_page",
+        BY_VERSION,
+        limit,
+        cursor,
+        _version,
+        check=lambda tx: require_experiment(tx, key),
+        key=key,
+    )
+
+
+def _version(r: dict[str, Any]) -> ExperimentVersion:
+    return ExperimentVersion(
+        experiment=r["experiment"],
+        version=r["version"],
+        name=r["name"],
+        hypothesis=r["hypothesis"],
+        traffic=float(r["traffic"]),
+        variants=_variants(r["variants"]),
+        targeting=r["targeting"],
+        primary_metric=r["primary_metric"],
+        metrics=list(r["metrics"]),
+        domains=list(r["domains"]),
+        priority=r["priority"],
+        created_by=r["created_by"],
+        created_at=utc(r["created_at"]),  # type: ignore[arg-type]
+    )

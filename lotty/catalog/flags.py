@@ -9,14 +9,13 @@ import msgspec
 
 from lotty.auth import Principal, require_editor, require_reader
 from lotty.catalog.common import (
+    NEWEST_BY_KEY,
     audit,
     check_key,
-    check_limit,
     check_text,
-    decode_cursor,
     from_json,
     naive,
-    page_of,
+    read_page,
     require_row,
     to_json,
     utc,
@@ -86,17 +85,7 @@ def get_flag(store: Store, actor: Principal, key: str) -> Flag:
 
 def list_flags(store: Store, actor: Principal, limit: int | None, cursor: str | None) -> Page:
     require_reader(actor)
-    size = check_limit(limit)
-    after_created, after_key = decode_cursor(cursor, datetime, str)
-    with store.read() as tx:
-        rows = tx.fetch_all(
-            "catalog/flags/list_page",
-            after_created=after_created and naive(after_created),
-            after_key=after_key,
-            limit=size + 1,
-        )
-    rows, next_cursor = page_of(rows, size, lambda r: (r["created_at"], r["key"]))
-    return Page(items=[flag_from_row(r) for r in rows], next_cursor=next_cursor)
+    return read_page(store, "catalog/flags/list_page", NEWEST_BY_KEY, limit, cursor, flag_from_row)
 
 
 def update_flag(

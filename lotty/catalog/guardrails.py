@@ -10,12 +10,11 @@ import msgspec
 
 from lotty.auth import Principal, require_reader
 from lotty.catalog.common import (
+    NEWEST_BY_ID,
     audit,
-    check_limit,
-    decode_cursor,
     naive,
     new_id,
-    page_of,
+    read_page,
     require_row,
     utc,
 )
@@ -123,19 +122,16 @@ def get_guardrail(store: Store, actor: Principal, key: str, guardrail_id: str) -
 
 def list_guardrails(store: Store, actor: Principal, key: str, limit: int | None, cursor: str | None) -> Page:
     require_reader(actor)
-    size = check_limit(limit)
-    after_created, after_id = decode_cursor(cursor, datetime, str)
-    with store.read() as tx:
-        require_experiment(tx, key)
-        rows = tx.fetch_all(
-            "catalog/guardrails/list_for_experiment",
-            experiment=key,
-            after_created=after_created and naive(after_created),
-            after_id=after_id,
-            limit=size + 1,
-        )
-    rows, next_cursor = page_of(rows, size, lambda r: (r["created_at"], r["id"]))
-    return Page(items=[guardrail_from_row(r) for r in rows], next_cursor=next_cursor)
+    return read_page(
+        store,
+        "catalog/guardrails/list_for_experiment",
+        NEWEST_BY_ID,
+        limit,
+        cursor,
+        guardrail_from_row,
+        check=lambda tx: require_experiment(tx, key),
+        experiment=key,
+    )
 
 
 def update_guardrail(

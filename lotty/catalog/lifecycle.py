@@ -11,12 +11,11 @@ from typing import Any
 
 from lotty.auth import REVIEWER_ROLES, Principal, require_reader
 from lotty.catalog.common import (
+    NEWEST_BY_ID,
     audit,
-    check_limit,
-    decode_cursor,
     naive,
     new_id,
-    page_of,
+    read_page,
     to_json,
     utc,
 )
@@ -244,18 +243,13 @@ def _outcome(
 
 def list_reviews(store: Store, actor: Principal, key: str, limit: int | None, cursor: str | None) -> Page:
     require_reader(actor)
-    size = check_limit(limit)
-    after_created, after_id = decode_cursor(cursor, datetime, str)
-    with store.read() as tx:
-        require_experiment(tx, key)
-        rows = tx.fetch_all(
-            "catalog/reviews/list_page",
-            experiment=key,
-            after_created=after_created and naive(after_created),
-            after_id=after_id,
-            limit=size + 1,
-        )
-    rows, next_cursor = page_of(rows, size, lambda r: (r["created_at"], r["id"]))
-    return Page(
-        items=[Review(**{**r, "created_at": utc(r["created_at"])}) for r in rows], next_cursor=next_cursor
+    return read_page(
+        store,
+        "catalog/reviews/list_page",
+        NEWEST_BY_ID,
+        limit,
+        cursor,
+        lambda r: Review(**{**r, "created_at": utc(r["created_at"])}),
+        check=lambda tx: require_experiment(tx, key),
+        experiment=key,
     )

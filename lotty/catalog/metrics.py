@@ -10,13 +10,12 @@ import msgspec
 from lotty.auth import Principal, require_editor, require_reader
 from lotty.catalog.common import (
     NAME_LIMIT,
+    NEWEST_BY_KEY,
     audit,
     check_key,
-    check_limit,
     check_text,
-    decode_cursor,
     naive,
-    page_of,
+    read_page,
     require_row,
     utc,
 )
@@ -149,18 +148,15 @@ def list_metrics(
     store: Store, actor: Principal, limit: int | None, cursor: str | None, include_archived: bool = False
 ) -> Page:
     require_reader(actor)
-    size = check_limit(limit)
-    after_created, after_key = decode_cursor(cursor, datetime, str)
-    with store.read() as tx:
-        rows = tx.fetch_all(
-            "catalog/metrics/list_page",
-            include_archived=include_archived,
-            after_created=after_created and naive(after_created),
-            after_key=after_key,
-            limit=size + 1,
-        )
-    rows, next_cursor = page_of(rows, size, lambda r: (r["created_at"], r["key"]))
-    return Page(items=[metric_from_row(r) for r in rows], next_cursor=next_cursor)
+    return read_page(
+        store,
+        "catalog/metrics/list_page",
+        NEWEST_BY_KEY,
+        limit,
+        cursor,
+        metric_from_row,
+        include_archived=include_archived,
+    )
 
 
 def _active_uses(tx: Tx, key: str) -> list[dict[str, Any]]:

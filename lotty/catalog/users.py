@@ -18,13 +18,12 @@ from lotty.auth import (
 )
 from lotty.catalog.common import (
     NAME_LIMIT,
+    NEWEST_BY_ID,
     audit,
-    check_limit,
     check_text,
-    decode_cursor,
     naive,
     new_id,
-    page_of,
+    read_page,
     require_row,
     utc,
 )
@@ -105,17 +104,7 @@ def bootstrap_admin(store: Store, api_key: str, now: datetime) -> str | None:
 
 def list_users(store: Store, actor: Principal, limit: int | None, cursor: str | None) -> Page:
     require_reader(actor)
-    size = check_limit(limit)
-    after_created, after_id = decode_cursor(cursor, datetime, str)
-    with store.read() as tx:
-        rows = tx.fetch_all(
-            "catalog/users/list_page",
-            after_created=after_created and naive(after_created),
-            after_id=after_id,
-            limit=size + 1,
-        )
-    rows, next_cursor = page_of(rows, size, lambda r: (r["created_at"], r["id"]))
-    return Page(items=[_user(r) for r in rows], next_cursor=next_cursor)
+    return read_page(store, "catalog/users/list_page", NEWEST_BY_ID, limit, cursor, _user)
 
 
 def _require_user(tx: Tx, user_id: str) -> dict[str, Any]:
