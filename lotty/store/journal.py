@@ -20,11 +20,13 @@ _SUFFIX = ".journal"
 
 
 class Journal:
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path, *, after: int = 0):
+        """Opens a new segment numbered after every file on disk and after `after` (the highest
+        number ever applied: an emptied directory must not reuse numbers the database remembers)."""
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
         existing = self.segments()
-        self.current = (existing[-1] + 1) if existing else 1
+        self.current = max(existing[-1] if existing else 0, after) + 1
         self._fd = self._open(self.current)
 
     def _path(self, number: int) -> Path:

@@ -98,13 +98,15 @@ class FactWriter:
         self, store: Store, journal_dir: Path, *, apply_rows: int = 20_000, apply_seconds: float = 0.5
     ):
         self._store = store
-        self._journal = Journal(journal_dir)
+        self._cursor = store.cursor()
+        applied = self._cursor.execute(sql_text("facts/max_applied_segment")).fetchone()[0]
+        self._journal = Journal(journal_dir, after=applied)
         self._apply_rows = apply_rows
         self._apply_seconds = apply_seconds
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.batches_synced = 0
         self.applies = 0
-        self._cursor = store.cursor()
+        self.applied_at = time.monotonic()  # last time DuckDB held every row the journal had (read-only)
         self._async_columns: dict[str, list[list[Any]]] = {}
         self._async_lock = threading.Lock()
         self._recover()
@@ -220,6 +222,7 @@ class FactWriter:
         """Move buffered rows into DuckDB with the journal segments that hold them, then drop those."""
         self._convert_async(buffer)
         if not any(buffer.values()):
+            self.applied_at = time.monotonic()
             return
         segments = self._journal.rotate()
         try:
@@ -230,6 +233,7 @@ class FactWriter:
         buffer.clear()
         self._journal.remove(segments)
         self.applies += 1
+        self.applied_at = time.monotonic()
 
     def _insert(self, batches: dict[str, list[pa.RecordBatch]], segments: list[int]) -> None:
         cursor = self._cursor

@@ -117,3 +117,12 @@ def test_a_failed_journal_write_fails_every_waiter(store, tmp_path):
         future.result(timeout=10)
     writer._journal._fd = os.open(tmp_path / "j" / "spare", os.O_WRONLY | os.O_CREAT)
     writer.close()
+
+
+def test_segment_numbers_never_repeat_after_a_clean_restart(store, tmp_path):
+    """A clean close empties the journal directory; numbering must continue after the applied ones."""
+    for round_ in range(3):
+        writer = FactWriter(store, tmp_path / "j")
+        writer.submit({"enrolments": [enrolment(round_)]}).result(timeout=10)
+        writer.close()
+    assert count(store) == 3
