@@ -16,6 +16,7 @@ from api.deps import DEPENDENCIES, provide_actor, provide_lotty, provide_runtime
 from api.errors import EXCEPTION_HANDLERS
 from api.routes.audit import list_audit
 from api.routes.event_types import EventTypesController
+from api.routes.events import ingest_events
 from api.routes.experiments import ExperimentsController
 from api.routes.flags import FlagsController
 from api.routes.guardrails import GuardrailsController
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None, *, lotty: Lotty | None = None) 
             GuardrailsController,
             list_audit,
             decide,
+            ingest_events,
             ofrep_single,
             ofrep_bulk,
         ],

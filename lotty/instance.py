@@ -9,6 +9,8 @@ from typing import Any
 from lotty.auth import Keyring
 from lotty.catalog.users import active_key_rows, bootstrap_admin
 from lotty.decide_input import check_decide_input
+from lotty.events.ingest import EventIngest
+from lotty.metrics import ServerMetrics
 from lotty.runtime import DecideService, IssuedDecision
 from lotty.settings import Settings
 from lotty.store import Store
@@ -35,18 +37,31 @@ class Lotty:
         self.keyring = Keyring()
         self.reload_keys()
         self.store.on_catalog_change(self.reload_keys)
+        self.metrics = ServerMetrics()  # what /metrics shows for this data dir
         self.writer: FactWriter | None = None
         self._decider: DecideService | None = None
+        self._events: EventIngest | None = None
         if runtime:
             self.writer = FactWriter(self.store, settings.journal_dir)
-            self._decider = DecideService(self.store, settings, self.secret, clock, self.writer)
+            self.metrics.watch_writer(self.writer)
+            self._decider = DecideService(
+                self.store, settings, self.secret, clock, self.writer, metrics=self.metrics
+            )
             self.store.on_catalog_change(self._decider.refresh)
+            self._events = EventIngest(self.store, self.secret, clock, self.writer)
+            self.store.on_catalog_change(self._events.refresh)
 
     @property
     def decider(self) -> DecideService:
         if self._decider is None:
             raise RuntimeError("this Lotty was opened without the runtime (runtime=False)")
         return self._decider
+
+    @property
+    def events(self) -> EventIngest:
+        if self._events is None:
+            raise RuntimeError("this Lotty was opened without the runtime (runtime=False)")
+        return self._events
 
     def reload_keys(self) -> None:
         self.keyring.replace(active_key_rows(self.store))

@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 
 from lotty.store.sqlfiles import migration_files, sql_text
+from lotty.store.views import create_views
 
 Row = dict[str, Any]
 
@@ -57,7 +58,7 @@ class Store:
 
     # -- lifecycle -------------------------------------------------------------
     def migrate(self) -> list[str]:
-        """Apply every migration not yet applied; returns the names applied now."""
+        """Apply the migrations not yet applied, then recreate the views; returns the names applied now."""
         applied_now = []
         with self._lock:
             self._conn.execute(sql_text("store/create_migrations_table"))
@@ -74,6 +75,7 @@ class Store:
                     self._conn.execute("ROLLBACK")
                     raise
                 applied_now.append(f"{number:03d}_{name}")
+            create_views(self._conn)  # derived, so replaced every time (lotty/store/views.py)
         return applied_now
 
     def close(self) -> None:

@@ -1,3 +1,3 @@
 -- Appends one batch of new enrolments (an Arrow table registered as enrolments_batch).
 -- params: none (rows come from the registered batch)
-INSERT INTO enrolments BY NAME SELECT * FROM enrolments_batch
+INSERT INTO enrolments_hot BY NAME SELECT * FROM enrolments_batch
