@@ -2,55 +2,13 @@
 
 from __future__ import annotations
 
-import itertools
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from litestar.testing import TestClient
 
-from api.app import create_app
-from lotty.catalog.users import bootstrap_admin
-from lotty.instance import Lotty
-from lotty.settings import Settings
-from tests.conftest import ADMIN_KEY, Caller, FakeClock
-
-API = "/api/v1"
-EXP = f"{API}/experiments"
-
-# The actions that bring a fresh draft to each status; reviewer actions go through the approver.
-PATH_TO: dict[str, tuple[str, ...]] = {
-    "draft": (),
-    "in_review": ("submit",),
-    "approved": ("submit", "approve"),
-    "rejected": ("submit", "reject"),
-    "running": ("submit", "approve", "start"),
-    "paused": ("submit", "approve", "start", "pause"),
-    "completed": ("submit", "approve", "start", "complete"),
-    "archived": ("submit", "approve", "start", "complete", "archive"),
-}
-REVIEW_ACTIONS = {"approve", "request-changes", "reject"}
-COMPLETION = {"outcome": "no_effect", "comment": "no difference"}
-_serial = itertools.count(1)
-
-
-def assert_error(response: Any, status: int, code: str | None = None, field: str | None = None) -> dict:
-    """The SPEC §1 error shape; `field` must be named by details.field or the message."""
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert list(body) == ["error"], body
-    error = body["error"]
-    assert set(error) == {"code", "message", "details"}, error
-    assert re.fullmatch(r"[A-Z][A-Z0-9_]*", error["code"]), error
-    assert isinstance(error["message"], str) and error["message"], error
-    assert isinstance(error["details"], dict), error
-    if code is not None:
-        assert error["code"] == code, error
-    if field is not None:
-        assert error["details"].get("field") == field or field in error["message"], error
-    return error
+from tests.api.helpers import API, EXP, Crew, assert_error, fresh, read, serve
+from tests.conftest import Caller
 
 
 def definition(**overrides: Any) -> dict[str, Any]:
@@ -79,77 +37,41 @@ def variants(*values: Any, weights: tuple[float, ...] | None = None) -> list[dic
     ]
 
 
-@dataclass
-class World:
+class World(Crew):
     """A catalog (flags, metrics) and the people who act on it."""
-
-    admin: Caller
-    owner: Caller
-    approver: Caller
-    other: Caller
-    viewer: Caller
 
     def create(self, **overrides: Any) -> dict[str, Any]:
         """A draft owned by `owner`; its key is unique unless given."""
-        response = self.owner.post(EXP, definition(**{"key": f"exp-{next(_serial)}", **overrides}))
+        response = self.owner.post(EXP, definition(**{"key": fresh("exp-"), **overrides}))
         assert response.status_code == 201, response.text
         return response.json()
 
-    def new_flag(self) -> str:
-        """A string flag of its own, so this experiment can run whatever else runs."""
-        key = f"flag_{next(_serial)}"
-        assert self.owner.post(f"{API}/flags", {"key": key, "type": "string", "default": "green"}).is_success
-        return key
-
-    def drive(self, key: str, status: str) -> dict[str, Any]:
-        for action in PATH_TO[status]:
-            caller = self.approver if action in REVIEW_ACTIONS else self.owner
-            response = caller.post(f"{EXP}/{key}/{action}", COMPLETION if action == "complete" else None)
-            assert response.status_code == 200, response.text
-        got = self.get(key)
-        assert got["status"] == status, got
-        return got
-
-    def get(self, key: str) -> dict[str, Any]:
-        response = self.viewer.get(f"{EXP}/{key}")
-        assert response.status_code == 200, response.text
-        return response.json()
+    def new_flag(self, type_: str = "string", default: Any = "green", by: Caller | None = None) -> str:
+        """A flag of its own, made by the owner unless `by` is given."""
+        return super().new_flag(type_, default, by or self.owner)
 
     def versions(self, key: str) -> list[dict[str, Any]]:
-        response = self.viewer.get(f"{EXP}/{key}/versions")
-        assert response.status_code == 200, response.text
-        return response.json()["items"]
+        return read(self.viewer, f"{EXP}/{key}/versions")["items"]
 
 
 def build_world(admin: Caller) -> World:
-    def user(role: str, name: str) -> Caller:
-        response = admin.post(f"{API}/users", {"name": name, "role": role})
-        assert response.status_code == 201, response.text
-        return Caller(admin.client, response.json()["api_key"], response.json()["id"])
-
-    owner = user("experimenter", "owner")
+    world = World.hire(admin, names=("owner", "approver", "other experimenter", "viewer"))
     for flag in (
         {"key": "button_color", "type": "string", "default": "green"},
         {"key": "price", "type": "number", "default": 10},
         {"key": "dark_mode", "type": "boolean", "default": False},
         {"key": "layout", "type": "json", "default": {"columns": 2}},
     ):
-        assert owner.post(f"{API}/flags", flag).status_code == 201
-    assert owner.post(f"{API}/event-types", {"key": "click"}).status_code == 201
+        assert world.owner.post(f"{API}/flags", flag).status_code == 201
+    assert world.owner.post(f"{API}/event-types", {"key": "click"}).status_code == 201
     for metric in (
         {"key": "click_rate", "kind": "conversion", "event_type": "click"},
         {"key": "clicks", "kind": "count", "event_type": "click"},
         {"key": "old_rate", "kind": "conversion", "event_type": "click"},
     ):
-        assert owner.post(f"{API}/metrics", metric).status_code == 201
-    assert owner.post(f"{API}/metrics/old_rate/archive").status_code == 200
-    return World(
-        admin=admin,
-        owner=owner,
-        approver=user("approver", "approver"),
-        other=user("experimenter", "other experimenter"),
-        viewer=user("viewer", "viewer"),
-    )
+        assert world.owner.post(f"{API}/metrics", metric).status_code == 201
+    assert world.owner.post(f"{API}/metrics/old_rate/archive").status_code == 200
+    return world
 
 
 @pytest.fixture
@@ -161,19 +83,8 @@ def world(admin: Caller) -> World:
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """One server for the tables: every case uses keys of its own, so cases never meet."""
-    clock = FakeClock()
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("definitions") / "data", secret="test-secret-0123456789abcdef"
-    )
-    instance = Lotty(settings, clock=clock)
-    bootstrap_admin(instance.store, ADMIN_KEY, clock())
-    try:
-        with TestClient(create_app(lotty=instance)) as client:
-            admin = Caller(client, ADMIN_KEY)
-            admin.user_id = admin.get(f"{API}/users").json()["items"][-1]["id"]
-            yield build_world(admin)
-    finally:
-        instance.close()
+    with serve(tmp_path_factory, "definitions") as server:
+        yield build_world(server.admin)
 
 
 # -- create ---------------------------------------------------------------------------------------
@@ -364,8 +275,8 @@ INVALID_DEFINITIONS = [
 def test_an_invalid_definition_is_400_naming_the_field_and_creates_nothing(
     shared: World, overrides: dict[str, Any], field: str, code: str | None
 ) -> None:
-    body = definition(**{"key": f"invalid-{next(_serial)}", **overrides})
-    error = assert_error(shared.owner.post(EXP, body), 400, code, field)
+    body = definition(**{"key": fresh("invalid-"), **overrides})
+    error = assert_error(shared.owner.post(EXP, body), 400, code, field, field_in_message=True)
     if code == "INVALID_TARGETING":
         assert isinstance(error["details"]["column"], int) and error["details"]["column"] >= 1, error
     assert_error(shared.viewer.get(f"{EXP}/{body['key']}"), 404)
@@ -373,9 +284,9 @@ def test_an_invalid_definition_is_400_naming_the_field_and_creates_nothing(
 
 @pytest.mark.parametrize("missing", ["key", "flag", "variants"])
 def test_a_missing_required_field_is_400_naming_it(shared: World, missing: str) -> None:
-    body = definition(key=f"missing-{next(_serial)}")
+    body = definition(key=fresh("missing-"))
     del body[missing]
-    assert_error(shared.owner.post(EXP, body), 400, field=missing)
+    assert_error(shared.owner.post(EXP, body), 400, field=missing, field_in_message=True)
 
 
 @pytest.mark.parametrize("body", [[], "checkout", None], ids=["array", "string", "no-body"])
@@ -507,7 +418,9 @@ def test_an_invalid_patch_is_400_and_creates_no_version(
     shared: World, patch: dict[str, Any], field: str, code: str | None
 ) -> None:
     v1 = shared.create()
-    error = assert_error(shared.owner.patch(f"{EXP}/{v1['key']}", patch), 400, code, field)
+    error = assert_error(
+        shared.owner.patch(f"{EXP}/{v1['key']}", patch), 400, code, field, field_in_message=True
+    )
     if code == "INVALID_TARGETING":
         assert isinstance(error["details"]["column"], int), error
     assert shared.get(v1["key"]) == v1

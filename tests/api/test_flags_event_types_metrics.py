@@ -2,73 +2,32 @@
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from litestar.testing import TestClient
 
-from api.app import create_app
-from lotty.catalog.users import bootstrap_admin
-from lotty.instance import Lotty
-from lotty.settings import Settings
-from tests.conftest import ADMIN_KEY, Caller, FakeClock
-
-
-def assert_error(response: Any, status: int, code: str | None = None, field: str | None = None) -> dict:
-    """The SPEC §1 error shape with this status (and code / offending field when given)."""
-    assert response.status_code == status, (response.status_code, response.text)
-    body = response.json()
-    assert set(body) == {"error"}, body
-    error = body["error"]
-    assert set(error) == {"code", "message", "details"}, error
-    assert re.fullmatch(r"[A-Z][A-Z0-9_]*", error["code"]), error
-    assert isinstance(error["message"], str) and error["message"], error
-    assert isinstance(error["details"], dict), error
-    if code is not None:
-        assert error["code"] == code, error
-    if field is not None:
-        assert error["details"].get("field") == field, error
-    return error
+from tests.api.helpers import assert_error, fresh, serve, user_maker
+from tests.conftest import Caller
 
 
 # Every test here creates things under fresh keys, so one server serves the module (these two fixtures
 # shadow conftest's function-scoped ones to keep the file fast).
 @pytest.fixture(scope="module")
 def admin(tmp_path_factory) -> Iterator[Caller]:
-    clock = FakeClock()
-    lotty = Lotty(Settings(data_dir=tmp_path_factory.mktemp("catalog"), secret="s" * 32), clock=clock)
-    bootstrap_admin(lotty.store, ADMIN_KEY, clock())
-    with TestClient(create_app(lotty=lotty)) as client:
-        caller = Caller(client, ADMIN_KEY)
-        caller.user_id = caller.get("/api/v1/users").json()["items"][-1]["id"]
-        yield caller
-    lotty.close()
+    with serve(tmp_path_factory, "catalog") as server:
+        yield server.admin
 
 
 @pytest.fixture(scope="module")
 def make_user(admin: Caller) -> Callable[..., Caller]:
-    def make(role: str, name: str | None = None) -> Caller:
-        response = admin.post("/api/v1/users", {"name": name or f"{role} user", "role": role})
-        assert response.status_code == 201, response.text
-        return Caller(admin.client, response.json()["api_key"], response.json()["id"])
-
-    return make
+    return user_maker(admin)
 
 
 @pytest.fixture(scope="module")
 def experimenter(make_user) -> Caller:
     return make_user("experimenter")
-
-
-_serial = itertools.count()
-
-
-def fresh(prefix: str) -> str:
-    """A key no other test in the module uses."""
-    return f"{prefix}{next(_serial)}"
 
 
 def created(response: Any) -> dict:

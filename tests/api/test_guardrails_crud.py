@@ -2,78 +2,25 @@
 
 from __future__ import annotations
 
-import itertools
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from litestar.testing import TestClient
 
-from api.app import create_app
-from lotty.catalog.users import bootstrap_admin
-from lotty.instance import Lotty
-from lotty.settings import Settings
-from tests.conftest import ADMIN_KEY, Caller, FakeClock
+from tests.api.helpers import API, EXP, STATUSES, Crew, assert_error, fresh, read, serve
+from tests.conftest import Caller
 
-API = "/api/v1"
-EXP = f"{API}/experiments"
-STATUSES = ("draft", "in_review", "approved", "rejected", "running", "paused", "completed", "archived")
-PATH_TO: dict[str, tuple[str, ...]] = {
-    "draft": (),
-    "in_review": ("submit",),
-    "approved": ("submit", "approve"),
-    "rejected": ("submit", "reject"),
-    "running": ("submit", "approve", "start"),
-    "paused": ("submit", "approve", "start", "pause"),
-    "completed": ("submit", "approve", "start", "complete"),
-    "archived": ("submit", "approve", "start", "complete", "archive"),
-}
-REVIEW_ACTIONS = ("approve", "request-changes", "reject")
-COMPLETION = {"outcome": "no_effect", "comment": "no measurable difference"}
 RULE = {"metric": "click_rate", "operator": "<", "threshold": 0.05, "window_minutes": 60, "action": "pause"}
-_serial = itertools.count(1)
-
-
-def assert_error(response: Any, status: int, code: str | None = None, field: str | None = None) -> dict:
-    """The SPEC §1 error shape; `field` must be named by details.field or the message."""
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert list(body) == ["error"], body
-    error = body["error"]
-    assert set(error) == {"code", "message", "details"}, error
-    assert re.fullmatch(r"[A-Z][A-Z0-9_]*", error["code"]), error
-    assert isinstance(error["message"], str) and error["message"], error
-    assert isinstance(error["details"], dict), error
-    if code is not None:
-        assert error["code"] == code, error
-    if field is not None:
-        assert error["details"].get("field") == field or field in error["message"], error
-    return error
 
 
 def rule(**overrides: Any) -> dict[str, Any]:
     return {**RULE, **overrides}
 
 
-@dataclass
-class World:
-    admin: Caller
-    owner: Caller
-    approver: Caller
-    other: Caller
-    viewer: Caller
-
-    def user(self, role: str) -> Caller:
-        response = self.admin.post(f"{API}/users", {"name": f"{role} {next(_serial)}", "role": role})
-        assert response.status_code == 201, response.text
-        return Caller(self.admin.client, response.json()["api_key"], response.json()["id"])
-
+class World(Crew):
     def experiment(self, status: str = "draft") -> str:
         """An experiment on a flag of its own, driven to `status`; returns its key."""
-        flag, key = f"flag_{next(_serial)}", f"exp-{next(_serial)}"
-        assert self.admin.post(f"{API}/flags", {"key": flag, "type": "string", "default": "a"}).is_success
+        flag, key = self.new_flag(default="a"), fresh("exp-")
         response = self.owner.post(
             EXP,
             {
@@ -89,55 +36,28 @@ class World:
         self.drive(key, status)
         return key
 
-    def drive(self, key: str, status: str) -> None:
-        for action in PATH_TO[status]:
-            caller = self.approver if action in REVIEW_ACTIONS else self.owner
-            response = caller.post(f"{EXP}/{key}/{action}", COMPLETION if action == "complete" else None)
-            assert response.status_code == 200, response.text
-        assert self.viewer.get(f"{EXP}/{key}").json()["status"] == status
-
     def add(self, key: str, caller: Caller | None = None, **overrides: Any) -> dict[str, Any]:
         response = (caller or self.owner).post(f"{EXP}/{key}/guardrails", rule(**overrides))
         assert response.status_code == 201, response.text
         return response.json()
 
     def rules(self, key: str) -> list[dict[str, Any]]:
-        response = self.viewer.get(f"{EXP}/{key}/guardrails")
-        assert response.status_code == 200, response.text
-        return response.json()["items"]
-
-    def log(self, key: str) -> list[dict[str, Any]]:
-        response = self.viewer.get(f"{EXP}/{key}/log")
-        assert response.status_code == 200, response.text
-        return response.json()["items"]
+        return read(self.viewer, f"{EXP}/{key}/guardrails")["items"]
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """One server for the module: every test works on experiments of its own."""
-    clock = FakeClock()
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("guardrails") / "data", secret="test-secret-0123456789abcdef"
-    )
-    instance = Lotty(settings, clock=clock)
-    bootstrap_admin(instance.store, ADMIN_KEY, clock())
-    try:
-        with TestClient(create_app(lotty=instance)) as client:
-            admin = Caller(client, ADMIN_KEY)
-            admin.user_id = admin.get(f"{API}/users").json()["items"][-1]["id"]
-            w = World(admin, admin, admin, admin, admin)
-            w.owner, w.approver = w.user("experimenter"), w.user("approver")
-            w.other, w.viewer = w.user("experimenter"), w.user("viewer")
-            assert w.owner.post(f"{API}/event-types", {"key": "click"}).status_code == 201
-            for metric in ("click_rate", "old_rate"):
-                body = {"key": metric, "kind": "conversion", "event_type": "click"}
-                assert w.owner.post(f"{API}/metrics", body).status_code == 201
-            body = {"key": "clicks", "kind": "count", "event_type": "click"}
+    with serve(tmp_path_factory, "guardrails") as server:
+        w = World.hire(server.admin)
+        assert w.owner.post(f"{API}/event-types", {"key": "click"}).status_code == 201
+        for metric in ("click_rate", "old_rate"):
+            body = {"key": metric, "kind": "conversion", "event_type": "click"}
             assert w.owner.post(f"{API}/metrics", body).status_code == 201
-            assert w.owner.post(f"{API}/metrics/old_rate/archive").status_code == 200
-            yield w
-    finally:
-        instance.close()
+        body = {"key": "clicks", "kind": "count", "event_type": "click"}
+        assert w.owner.post(f"{API}/metrics", body).status_code == 201
+        assert w.owner.post(f"{API}/metrics/old_rate/archive").status_code == 200
+        yield w
 
 
 # -- create and read ------------------------------------------------------------------------------
@@ -172,7 +92,7 @@ def test_a_missing_required_field_is_400_naming_it(world: World, missing: str) -
     key = world.experiment()
     body = rule()
     del body[missing]
-    assert_error(world.owner.post(f"{EXP}/{key}/guardrails", body), 400, field=missing)
+    assert_error(world.owner.post(f"{EXP}/{key}/guardrails", body), 400, field=missing, field_in_message=True)
     assert world.rules(key) == []
 
 
@@ -212,7 +132,8 @@ def test_an_invalid_rule_is_400_and_adds_nothing(
     world: World, standing: tuple[str, dict[str, Any]], overrides: dict, field: str | None
 ) -> None:
     key, kept = standing
-    assert_error(world.owner.post(f"{EXP}/{key}/guardrails", rule(**overrides)), 400, field=field)
+    response = world.owner.post(f"{EXP}/{key}/guardrails", rule(**overrides))
+    assert_error(response, 400, field=field, field_in_message=True)
     assert world.rules(key) == [kept]
 
 
@@ -222,7 +143,7 @@ def test_an_invalid_patch_is_400_and_changes_nothing(
 ) -> None:
     key, kept = standing
     path = f"{EXP}/{key}/guardrails/{kept['id']}"
-    assert_error(world.owner.patch(path, overrides), 400, field=field)
+    assert_error(world.owner.patch(path, overrides), 400, field=field, field_in_message=True)
     assert world.viewer.get(path).json() == kept
 
 

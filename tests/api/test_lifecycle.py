@@ -3,38 +3,29 @@
 from __future__ import annotations
 
 import dataclasses
-import itertools
-import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from litestar.testing import TestClient
 
-from api.app import create_app
 from lotty.catalog.common import naive
-from lotty.catalog.users import bootstrap_admin
 from lotty.instance import Lotty
-from lotty.settings import Settings
-from tests.conftest import ADMIN_KEY, Caller, FakeClock
-
-API = "/api/v1"
-EXP = f"{API}/experiments"
-STATUSES = ("draft", "in_review", "approved", "rejected", "running", "paused", "completed", "archived")
-ACTIONS = (
-    "submit",
-    "approve",
-    "request-changes",
-    "reject",
-    "rework",
-    "start",
-    "pause",
-    "resume",
-    "complete",
-    "archive",
+from tests.api.helpers import (
+    ACTIONS,
+    API,
+    COMPLETION,
+    EXP,
+    REVIEW_ACTIONS,
+    STATUSES,
+    Crew,
+    assert_error,
+    fresh,
+    read,
+    serve,
 )
-REVIEW_ACTIONS = ("approve", "request-changes", "reject")
+from tests.conftest import Caller, FakeClock
+
 OWNER_ACTIONS = tuple(a for a in ACTIONS if a not in REVIEW_ACTIONS)
 # SPEC §2.4: (from, action) → to. Every pair not listed here is forbidden.
 ALLOWED: dict[tuple[str, str], str] = {
@@ -52,36 +43,6 @@ ALLOWED: dict[tuple[str, str], str] = {
 }
 FORBIDDEN = [(s, a) for s in STATUSES for a in ACTIONS if (s, a) not in ALLOWED]
 SOURCE = {action: source for (source, action) in ALLOWED}  # one source state per action
-# The actions that bring a fresh draft to each status.
-PATH_TO: dict[str, tuple[str, ...]] = {
-    "draft": (),
-    "in_review": ("submit",),
-    "approved": ("submit", "approve"),
-    "rejected": ("submit", "reject"),
-    "running": ("submit", "approve", "start"),
-    "paused": ("submit", "approve", "start", "pause"),
-    "completed": ("submit", "approve", "start", "complete"),
-    "archived": ("submit", "approve", "start", "complete", "archive"),
-}
-COMPLETION = {"outcome": "no_effect", "comment": "no measurable difference"}
-_serial = itertools.count(1)
-
-
-def assert_error(response: Any, status: int, code: str | None = None, field: str | None = None) -> dict:
-    """The SPEC §1 error shape; `field` must be named by details.field or the message."""
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert list(body) == ["error"], body
-    error = body["error"]
-    assert set(error) == {"code", "message", "details"}, error
-    assert re.fullmatch(r"[A-Z][A-Z0-9_]*", error["code"]), error
-    assert isinstance(error["message"], str) and error["message"], error
-    assert isinstance(error["details"], dict), error
-    if code is not None:
-        assert error["code"] == code, error
-    if field is not None:
-        assert error["details"].get("field") == field or field in error["message"], error
-    return error
 
 
 def body_for(action: str, comment: str | None = "why not") -> dict[str, Any] | None:
@@ -99,32 +60,16 @@ def when(stamp: str) -> datetime:
 
 
 @dataclasses.dataclass
-class World:
+class World(Crew):
     lotty: Lotty
     clock: FakeClock
-    admin: Caller
-    owner: Caller
-    approver: Caller
-    other: Caller
-    viewer: Caller
     kept: dict[str, str] = dataclasses.field(default_factory=dict)
-
-    def user(self, role: str) -> Caller:
-        response = self.admin.post(f"{API}/users", {"name": f"{role} {next(_serial)}", "role": role})
-        assert response.status_code == 201, response.text
-        return Caller(self.admin.client, response.json()["api_key"], response.json()["id"])
-
-    def new_flag(self, type_: str = "string", default: Any = "green") -> str:
-        key = f"flag_{next(_serial)}"
-        response = self.admin.post(f"{API}/flags", {"key": key, "type": type_, "default": default})
-        assert response.status_code == 201, response.text
-        return key
 
     def create(
         self, owner: Caller | None = None, flag: str | None = None, values: tuple[Any, Any] = ("green", "red")
     ) -> str:
         """A draft on a flag of its own (so it may run whatever else runs); returns its key."""
-        key = f"exp-{next(_serial)}"
+        key = fresh("exp-")
         body = {
             "key": key,
             "flag": flag or self.new_flag(),
@@ -137,22 +82,6 @@ class World:
         response = (owner or self.owner).post(EXP, body)
         assert response.status_code == 201, response.text
         return key
-
-    def act(self, key: str, action: str, caller: Caller | None = None, body: Any = None) -> dict[str, Any]:
-        if caller is None:
-            caller = self.approver if action in REVIEW_ACTIONS else self.owner
-        if body is None and action == "complete":
-            body = COMPLETION
-        response = caller.post(f"{EXP}/{key}/{action}", body)
-        assert response.status_code == 200, (action, response.text)
-        return response.json()
-
-    def drive(self, key: str, status: str, owner: Caller | None = None) -> dict[str, Any]:
-        for action in PATH_TO[status]:
-            self.act(key, action, None if action in REVIEW_ACTIONS else owner)
-        got = self.get(key)
-        assert got["status"] == status, got
-        return got
 
     def experiment(self, status: str) -> tuple[str, dict[str, Any]]:
         key = self.create()
@@ -168,20 +97,8 @@ class World:
             key = self.kept[status] = self.experiment(status)[0]
         return key
 
-    def get(self, key: str) -> dict[str, Any]:
-        response = self.viewer.get(f"{EXP}/{key}")
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    def log(self, key: str) -> list[dict[str, Any]]:
-        response = self.viewer.get(f"{EXP}/{key}/log")
-        assert response.status_code == 200, response.text
-        return response.json()["items"]
-
     def reviews(self, key: str) -> list[dict[str, Any]]:
-        response = self.viewer.get(f"{EXP}/{key}/reviews")
-        assert response.status_code == 200, response.text
-        return response.json()["items"]
+        return read(self.viewer, f"{EXP}/{key}/reviews")["items"]
 
     def state(self, key: str, *, reviews: bool = True) -> tuple[Any, ...]:
         """Everything a refused action must leave as it was (reviews: only review actions write them)."""
@@ -191,22 +108,8 @@ class World:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """One server for the module: every test works on experiments (and flags) of its own."""
-    clock = FakeClock()
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("lifecycle") / "data", secret="test-secret-0123456789abcdef"
-    )
-    instance = Lotty(settings, clock=clock)
-    bootstrap_admin(instance.store, ADMIN_KEY, clock())
-    try:
-        with TestClient(create_app(lotty=instance)) as client:
-            admin = Caller(client, ADMIN_KEY)
-            admin.user_id = admin.get(f"{API}/users").json()["items"][-1]["id"]
-            w = World(instance, clock, admin, admin, admin, admin, admin)
-            w.owner, w.approver = w.user("experimenter"), w.user("approver")
-            w.other, w.viewer = w.user("experimenter"), w.user("viewer")
-            yield w
-    finally:
-        instance.close()
+    with serve(tmp_path_factory, "lifecycle") as server:
+        yield World.hire(server.admin, lotty=server.lotty, clock=server.clock)
 
 
 # -- the transition table -------------------------------------------------------------------------
@@ -286,7 +189,8 @@ def test_lifecycle_of_an_unknown_experiment_is_404(world: World, action: str) ->
 
 def test_a_comment_longer_than_10000_characters_is_400(world: World) -> None:
     key, before = world.experiment("draft")
-    assert_error(world.owner.post(f"{EXP}/{key}/submit", {"comment": "x" * 10_001}), 400, field="comment")
+    response = world.owner.post(f"{EXP}/{key}/submit", {"comment": "x" * 10_001})
+    assert_error(response, 400, field="comment", field_in_message=True)
     assert world.get(key) == before
 
 
@@ -473,7 +377,7 @@ def test_resume_is_409_when_another_experiment_of_the_flag_runs(world: World) ->
 def test_complete_needs_a_valid_outcome(world: World, body: Any, field: str | None) -> None:
     key = world.standing("running")
     before = world.state(key, reviews=False)
-    assert_error(world.owner.post(f"{EXP}/{key}/complete", body), 400, field=field)
+    assert_error(world.owner.post(f"{EXP}/{key}/complete", body), 400, field=field, field_in_message=True)
     assert world.state(key, reviews=False) == before
     flag = before[0]["flag"]
     assert world.viewer.get(f"{API}/flags/{flag}").json()["default"] == "green"

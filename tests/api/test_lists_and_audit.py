@@ -5,36 +5,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from litestar.testing import TestClient
 
-from api.app import create_app
-from lotty.catalog.users import bootstrap_admin
-from lotty.instance import Lotty
-from lotty.settings import Settings
-from tests.conftest import ADMIN_KEY, Caller, FakeClock
-
-
-def assert_error(response: Any, status: int, code: str | None = None, field: str | None = None) -> dict:
-    """The SPEC §1 error shape with this status (and code / offending field when given)."""
-    assert response.status_code == status, (response.status_code, response.text)
-    body = response.json()
-    assert set(body) == {"error"}, body
-    error = body["error"]
-    assert set(error) == {"code", "message", "details"}, error
-    assert re.fullmatch(r"[A-Z][A-Z0-9_]*", error["code"]), error
-    assert isinstance(error["message"], str) and error["message"], error
-    assert isinstance(error["details"], dict), error
-    if code is not None:
-        assert error["code"] == code, error
-    if field is not None:
-        assert error["details"].get("field") == field, error
-    return error
+from tests.api.helpers import assert_error, serve
+from tests.conftest import ADMIN_KEY, Caller
 
 
 def created(response: Any) -> dict:
@@ -74,11 +52,8 @@ def experiment_body(key: str, flag: str) -> dict:
 # -- one server for the checks that change nothing -------------------------------------------------
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory) -> Iterator[Caller]:
-    clock = FakeClock()
-    lotty = Lotty(Settings(data_dir=tmp_path_factory.mktemp("lists"), secret="s" * 32), clock=clock)
-    bootstrap_admin(lotty.store, ADMIN_KEY, clock())
-    with TestClient(create_app(lotty=lotty)) as client:
-        admin = Caller(client, ADMIN_KEY)
+    with serve(tmp_path_factory, "lists") as server:
+        admin = server.admin
         created(admin.post("/api/v1/flags", {"key": "color", "type": "string", "default": "a"}))
         created(admin.post("/api/v1/event-types", {"key": "click"}))
         created(admin.post("/api/v1/metrics", {"key": "clicks", "kind": "count", "event_type": "click"}))
@@ -92,7 +67,6 @@ def shared(tmp_path_factory) -> Iterator[Caller]:
         }
         created(admin.post("/api/v1/experiments/exp/guardrails", guardrail))
         yield admin
-    lotty.close()
 
 
 LIST_PATHS = [

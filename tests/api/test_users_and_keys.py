@@ -7,43 +7,16 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from litestar.testing import TestClient
 
-from api.app import create_app
-from lotty.catalog.users import bootstrap_admin
-from lotty.instance import Lotty
-from lotty.settings import Settings
-from tests.conftest import ADMIN_KEY, Caller, FakeClock
+from tests.api.helpers import ACTIONS, admin_caller, assert_error, create_user, serve, user_maker
+from tests.conftest import ADMIN_KEY, Caller
 
 ROLES = ("admin", "experimenter", "approver", "viewer", "sdk")
 NON_ADMIN_ROLES = ROLES[1:]
 
 
-def assert_error(response: Any, status: int, code: str | None = None, field: str | None = None) -> dict:
-    """The SPEC §1 error shape with this status (and code / offending field when given)."""
-    assert response.status_code == status, (response.status_code, response.text)
-    body = response.json()
-    assert set(body) == {"error"}, body
-    error = body["error"]
-    assert set(error) == {"code", "message", "details"}, error
-    assert re.fullmatch(r"[A-Z][A-Z0-9_]*", error["code"]), error
-    assert isinstance(error["message"], str) and error["message"], error
-    assert isinstance(error["details"], dict), error
-    if code is not None:
-        assert error["code"] == code, error
-    if field is not None:
-        assert error["details"].get("field") == field, error
-    return error
-
-
 def users_path(user_id: str = "", suffix: str = "") -> str:
     return f"/api/v1/users/{user_id}{suffix}" if user_id else "/api/v1/users"
-
-
-def create_user(admin: Caller, role: str, name: str = "someone") -> dict:
-    response = admin.post("/api/v1/users", {"name": name, "role": role})
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 def as_caller(admin: Caller, key: str, user_id: str | None = None) -> Caller:
@@ -54,40 +27,23 @@ def user_count(admin: Caller) -> int:
     return len(admin.get("/api/v1/users", params={"limit": 500}).json()["items"])
 
 
-def open_server(tmp_path_factory: Any, name: str) -> tuple[Lotty, Any]:
-    clock = FakeClock()
-    lotty = Lotty(Settings(data_dir=tmp_path_factory.mktemp(name), secret="s" * 32), clock=clock)
-    bootstrap_admin(lotty.store, ADMIN_KEY, clock())
-    return lotty, TestClient(create_app(lotty=lotty))
-
-
 # Most tests here only add users with fresh names, so they share one server per module (fast); these
 # two fixtures shadow conftest's. Tests about the set of admins use `lone_admin`, a server of their own.
 @pytest.fixture(scope="module")
 def admin(tmp_path_factory) -> Iterator[Caller]:
-    lotty, client = open_server(tmp_path_factory, "users")
-    with client:
-        caller = Caller(client, ADMIN_KEY)
-        caller.user_id = caller.get("/api/v1/users").json()["items"][-1]["id"]
-        yield caller
-    lotty.close()
+    with serve(tmp_path_factory, "users") as server:
+        yield server.admin
 
 
 @pytest.fixture(scope="module")
 def make_user(admin: Caller) -> Callable[..., Caller]:
-    def make(role: str, name: str | None = None) -> Caller:
-        created = create_user(admin, role, name or f"{role} user")
-        return Caller(admin.client, created["api_key"], created["id"])
-
-    return make
+    return user_maker(admin)
 
 
 @pytest.fixture
 def lone_admin(client) -> Caller:
     """The only admin of a fresh server (conftest's function-scoped `client`)."""
-    caller = Caller(client, ADMIN_KEY)
-    caller.user_id = caller.get("/api/v1/users").json()["items"][-1]["id"]
-    return caller
+    return admin_caller(client)
 
 
 # -- creating users ------------------------------------------------------------------------------
@@ -502,17 +458,8 @@ ADMIN_ROUTES: list[tuple[str, str, Body]] = [
     ("GET", "/api/v1/experiments/{exp}/log", None),
     *[
         ("POST", f"/api/v1/experiments/{{exp}}/{action}", None)
-        for action in (
-            "submit",
-            "approve",
-            "request-changes",
-            "reject",
-            "rework",
-            "start",
-            "pause",
-            "resume",
-            "archive",
-        )
+        for action in ACTIONS
+        if action != "complete"  # it needs a body: below
     ],
     ("POST", "/api/v1/experiments/{exp}/complete", lambda w: {"outcome": "no_effect", "comment": "done"}),
     ("GET", "/api/v1/experiments/{exp}/guardrails", None),
@@ -549,11 +496,10 @@ def _route_id(route: tuple[str, str, Body]) -> str:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory) -> Iterator[dict[str, Any]]:
     """One catalog with something of every kind; the matrix only reads it or is refused."""
-    lotty, client = open_server(tmp_path_factory, "roles")
-    with client:
-        admin = Caller(client, ADMIN_KEY)
+    with serve(tmp_path_factory, "roles") as server:
+        admin, client = server.admin, server.client
         ids: dict[str, Any] = {
-            "lotty": lotty,
+            "lotty": server.lotty,
             "client": client,
             "flag": "color",
             "event_type": "purchase",
@@ -585,7 +531,6 @@ def world(tmp_path_factory) -> Iterator[dict[str, Any]]:
         body = {"approvers": [ids["approver"]], "min_approvals": 1}
         assert admin.put(f"/api/v1/users/{ids['experimenter']}/approvers", body).status_code == 200
         yield ids
-    lotty.close()
 
 
 def _call(world: dict[str, Any], role: str, route: tuple[str, str, Body]) -> Any:
