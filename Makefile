@@ -29,8 +29,10 @@ lint: install ## ruff and mypy
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-bench: install ## benchmarks (opt-in marker)
-	$(BIN)/pytest -m bench -s
+bench: install ## every benchmark, beside its baseline (installs wrk, a Debian package, when missing)
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/lotty bench decide
+	$(BIN)/lotty bench ingest
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis

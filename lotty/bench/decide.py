@@ -10,12 +10,7 @@
 from __future__ import annotations
 
 import gc
-import os
-import re
 import shutil
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 import tracemalloc
@@ -24,9 +19,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from lotty.auth import SYSTEM, Principal
+from lotty.bench.load import free_port, serve, wait_ready, wrk
 from lotty.bench.report import median, table
 from lotty.catalog import experiments, flags, lifecycle, users
 from lotty.enrolment import Enrolment, EnrolmentState, subject_key
@@ -81,87 +75,6 @@ def build_scenario(lotty: Lotty) -> str:
 
 
 # -- (a) HTTP --------------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _pinned(cpu: int, command: list[str]) -> list[str]:
-    return (
-        ["taskset", "-c", str(cpu), *command] if shutil.which("taskset") and os.cpu_count() > 1 else command
-    )
-
-
-def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited: {url}")
-        try:
-            httpx.post(
-                url,
-                json={"subject_id": "warm", "flags": FLAGS},
-                timeout=1,
-                headers={"Authorization": "Bearer none"},
-            )
-            return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise TimeoutError(url)
-
-
-_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
-
-
-def _wrk(port: int, script: Path, seconds: int, connections: int) -> dict[str, float]:
-    out = subprocess.run(
-        _pinned(
-            1,
-            [
-                "wrk",
-                "-t1",
-                f"-c{connections}",
-                f"-d{seconds}s",
-                "--latency",
-                "-s",
-                str(script),
-                f"http://127.0.0.1:{port}/api/v1/decide",
-            ],
-        ),
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    latency = {
-        p: float(v) * _UNITS[u] for p, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
-    }
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if errors:
-        raise RuntimeError(f"wrk saw {errors.group(1)} error responses:\n{out}")
-    return {"rps": rps, "p50_ms": latency["50"], "p99_ms": latency["99"]}
-
-
-def _serve(kind: str, port: int, data_dir: Path) -> subprocess.Popen[bytes]:
-    if kind == "lotty":
-        command = [
-            sys.executable,
-            "-m",
-            "lotty.cli",
-            "serve",
-            "--data-dir",
-            str(data_dir),
-            "--port",
-            str(port),
-        ]
-    else:
-        command = [sys.executable, "-m", "api.bench_app", "--port", str(port)]
-    return subprocess.Popen(
-        _pinned(0, command), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-
-
 RETURNING_POOL = 10_000
 
 
@@ -182,11 +95,11 @@ def bench_http(
         for kind in ("lotty", "bare"):
             script.write_text(LUA % {"key": key, "seed": 1000 + run, "prefix": prefix, "pool": pool})
             port = free_port()
-            process = _serve(kind, port, data_dir)
+            process = serve(kind, port, data_dir)
             try:
-                _wait_ready(f"http://127.0.0.1:{port}/api/v1/decide", process)
-                _wrk(port, script, 2, connections)  # warm-up
-                results[kind].append(_wrk(port, script, seconds, connections))
+                wait_ready(port, process)
+                wrk(port, "/api/v1/decide", script, 2, connections)  # warm-up
+                results[kind].append(wrk(port, "/api/v1/decide", script, seconds, connections))
             finally:
                 process.terminate()
                 process.wait(timeout=30)

@@ -15,6 +15,7 @@ from typing import Any
 
 import duckdb
 
+from lotty.store.facts import FACT_SCHEMAS, ensure_schema_files, schema_file
 from lotty.store.sqlfiles import migration_files, sql_text
 from lotty.store.views import create_views
 
@@ -47,14 +48,19 @@ class Tx:
 class Store:
     """Owns the DuckDB connection of a data dir."""
 
-    def __init__(self, path: Path | str, *, read_only: bool = False):
+    def __init__(self, path: Path | str, *, read_only: bool = False, lake_dir: Path | None = None):
         self.path = Path(path)
+        self.lake_dir = lake_dir or self.path.parent / "lake"
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            ensure_schema_files(self.lake_dir)
         self._conn = duckdb.connect(str(self.path), read_only=read_only)
         self._lock = threading.RLock()
         self._listeners: list[Callable[[], None]] = []
         self.catalog_version = 0
+        # The lake files each fact view reads, as DuckDB variables (per connection: see cursor()).
+        self._lake_files = {table: [str(schema_file(self.lake_dir, table))] for table in FACT_SCHEMAS}
+        self._apply_lake_files(self._conn)
 
     # -- lifecycle -------------------------------------------------------------
     def migrate(self) -> list[str]:
@@ -83,12 +89,34 @@ class Store:
             self._conn.close()
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        """A separate cursor on the same database, for a writer thread of its own (facts)."""
-        return self._conn.cursor()
+        """A separate cursor on the same database (a thread of its own), seeing the same lake files."""
+        cursor = self._conn.cursor()
+        self._apply_lake_files(cursor)
+        return cursor
+
+    # -- the lake's files --------------------------------------------------------
+    def lake_files(self, table: str) -> list[str]:
+        return list(self._lake_files[table])
+
+    def set_lake_files(self, table: str, files: list[str]) -> None:
+        """What the reading views of `table` see of the lake (cursors made later see it too)."""
+        with self._lock:
+            self._lake_files[table] = [str(schema_file(self.lake_dir, table)), *files]
+            self._conn.execute(sql_text(f"lake/set_{table}_files"), {"files": self._lake_files[table]})
+
+    def _apply_lake_files(self, connection: duckdb.DuckDBPyConnection) -> None:
+        for table, files in self._lake_files.items():
+            connection.execute(sql_text(f"lake/set_{table}_files"), {"files": files})
 
     # -- catalog access ----------------------------------------------------------
     def on_catalog_change(self, listener: Callable[[], None]) -> None:
         self._listeners.append(listener)
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the store lock: readers going through read() wait until the block ends."""
+        with self._lock:
+            yield
 
     @contextmanager
     def read(self) -> Iterator[Tx]:

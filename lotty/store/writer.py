@@ -21,52 +21,11 @@ import msgspec
 import pyarrow as pa
 
 from lotty.store.database import Store
+from lotty.store.facts import FACT_SCHEMAS
 from lotty.store.journal import Journal
 from lotty.store.sqlfiles import sql_text
 
 log = logging.getLogger("lotty.writer")
-
-# Timestamps travel as integer microseconds since the Unix epoch (UTC).
-FACT_SCHEMAS: dict[str, pa.Schema] = {
-    "enrolments": pa.schema(
-        [
-            ("experiment", pa.string()),
-            ("version", pa.int32()),
-            ("subject_id", pa.string()),
-            ("variant", pa.string()),
-            ("enrolled_at", pa.timestamp("us")),
-            ("decision_id", pa.string()),
-        ]
-    ),
-    "decisions": pa.schema(
-        [
-            ("decision_id", pa.string()),
-            ("decided_at", pa.timestamp("us")),
-            ("subject_id", pa.string()),
-            ("flag", pa.string()),
-            ("reason", pa.string()),
-            ("value", pa.string()),
-            ("experiment", pa.string()),
-            ("experiment_version", pa.int32()),
-            ("variant", pa.string()),
-        ]
-    ),
-    "events": pa.schema(
-        [
-            ("event_id", pa.string()),
-            ("event_type", pa.string()),
-            ("decision_id", pa.string()),
-            ("subject_id", pa.string()),
-            ("flag", pa.string()),
-            ("experiment", pa.string()),
-            ("experiment_version", pa.int32()),
-            ("variant", pa.string()),
-            ("ts", pa.timestamp("us")),
-            ("received_at", pa.timestamp("us")),
-            ("properties", pa.string()),  # JSON text
-        ]
-    ),
-}
 
 Rows = dict[str, Sequence[Sequence[Any]]]  # table → rows as tuples in FACT_SCHEMAS column order
 _STOP = object()

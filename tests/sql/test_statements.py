@@ -8,7 +8,8 @@ from lotty.store import Store, sql_text
 from lotty.store.sqlfiles import all_statement_names, migration_files
 from lotty.store.writer import FACT_SCHEMAS
 
-NAMES = all_statement_names()
+# reader/ statements build lotty.connect()'s in-memory database; tests/unit/test_connect.py runs them.
+NAMES = [name for name in all_statement_names() if not name.startswith("reader/")]
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +31,10 @@ def test_statement_prepares(store, name):
     cursor = store.cursor()
     if body.upper().startswith("CREATE TABLE IF NOT EXISTS"):
         cursor.execute(text)  # DDL cannot be prepared; it is idempotent, so run it
+        return
+    if body.upper().startswith("SET VARIABLE"):  # cannot be prepared either; setting it is harmless
+        table = name.removeprefix("lake/set_").removesuffix("_files")
+        cursor.execute(text, {"files": store.lake_files(table)})
         return
     for table, schema in FACT_SCHEMAS.items():  # batch appends read a registered Arrow table
         cursor.register(f"{table}_batch", schema.empty_table())
