@@ -1,0 +1,29 @@
+"""The guardrail job: one pass over every running experiment's rules (SPEC §2.5)."""
+
+from __future__ import annotations
+
+import logging
+
+from lotty import guardrails
+from lotty.guardrails import CheckResult
+from lotty.instance import Lotty
+
+log = logging.getLogger("lotty.jobs")
+
+
+def check_guardrails(lotty: Lotty) -> CheckResult:
+    """Flushes the fact writer, evaluates, pauses or rolls back; a failure is counted and re-raised
+    (APScheduler logs it and the job runs again at its next tick)."""
+    result = guardrails.check_guardrails(lotty)
+    for taken in result.actions:
+        log.warning(
+            "guardrail %s on experiment %s (now %s): %s",
+            taken.action,
+            taken.experiment,
+            taken.status,
+            ", ".join(
+                f"{t.metric} {t.operator} {t.threshold:g} observed {t.observed_value:g}"
+                for t in taken.triggers
+            ),
+        )
+    return result
