@@ -9,6 +9,7 @@ from typing import Any
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
+from api.deps import NotReadyError
 from lotty.errors import (
     ConflictError,
     ForbiddenError,
@@ -27,6 +28,7 @@ STATUS_BY_ERROR: tuple[tuple[type[LottyError], int], ...] = (
     (NotFoundError, 404),
     (ConflictError, 409),
     (PayloadTooLargeError, 413),
+    (NotReadyError, 503),  # a request before the lifespan has opened the data dir
 )
 CODE_BY_STATUS = {
     400: "VALIDATION_ERROR",

@@ -12,6 +12,7 @@ Embedding Lotty in a Python service (it then owns its data dir, as `lotty serve`
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from lotty.instance import Lotty
+    from lotty.reports import ReportFrames
     from lotty.runtime import IssuedDecision
 
 _opened: list[Lotty] = []
@@ -32,6 +34,19 @@ def open(data_dir: str | Path | None = None, **settings: Any) -> Lotty:
     instance = Lotty(Settings.from_env(data_dir=Path(data_dir) if data_dir else None, **settings))
     _opened.append(instance)
     return instance
+
+
+def connect(data_dir: str | Path | None = None) -> Any:
+    """An in-memory DuckDB with the SPEC's views over a data dir's lake, for analysts and notebooks.
+
+    Safe while `lotty serve` runs on the data dir: it reads the Parquet lake and the catalog export,
+    never lotty.duckdb, so it is at most one flush interval behind the server.
+    """
+    from lotty.settings import Settings
+    from lotty.store.reader import connect as connect_lake
+
+    settings = Settings.from_env(data_dir=Path(data_dir) if data_dir else None)
+    return connect_lake(settings.data_dir / "lake")
 
 
 def decide(
@@ -49,3 +64,24 @@ def decide(
     if instance is None:
         raise RuntimeError("no Lotty is open: call lotty.open(data_dir) first")
     return instance.decide(subject_id, attributes, flags)
+
+
+def report(
+    experiment: str,
+    from_: datetime | str | None = None,
+    to: datetime | str | None = None,
+    *,
+    bucket: str = "hour",
+    using: Lotty | None = None,
+) -> ReportFrames:
+    """An experiment's report (SPEC §5) as Polars frames, from `using` (default: the last opened).
+
+    `.metrics`: one row per variant x metric (the CSV's rows); `.series`: one row per bucket x
+    variant x metric; `.srm`; `.report`: the report itself. Window [from_, to), RFC 3339 or datetime.
+    """
+    from lotty.reports import instance_report, report_frames
+
+    instance = using if using is not None else (_opened[-1] if _opened else None)
+    if instance is None:
+        raise RuntimeError("no Lotty is open: call lotty.open(data_dir) first")
+    return report_frames(*instance_report(instance, experiment, from_, to, bucket))

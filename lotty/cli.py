@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from lotty.auth import new_api_key
+from lotty.cli_guardrails import add_guardrails_commands
+from lotty.cli_lake import add_lake_commands
+from lotty.cli_report import add_report_command
 from lotty.errors import LottyError
 from lotty.instance import initialise
+from lotty.logs import configure_logging
 from lotty.settings import Settings
 
 
@@ -37,20 +42,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from api.app import create_app
 
     settings = _settings(args)
+    # JSON lines on stderr for Lotty, uvicorn and Litestar alike (LOTTY_LOG_LEVEL, LOTTY_ACCESS_LOG).
+    configure_logging(settings.log_level, secrets=(settings.secret, settings.admin_key))
     # The fact writer thread must get the GIL promptly when a commit finishes, or every request
     # waiting on it pays up to the default 5 ms switch interval while the event loop runs.
     sys.setswitchinterval(0.0005)
-    print(
-        f"lotty serving {settings.data_dir} on http://{settings.host}:{settings.port} "
-        f"(OpenAPI: /schema/openapi.json)",
-        flush=True,
+    logging.getLogger("lotty.serve").info(
+        "serving",
+        extra={
+            "url": f"http://{settings.host}:{settings.port}",
+            "data_dir": str(settings.data_dir),
+            "openapi": "/schema/openapi.json",
+        },
     )
     uvicorn.run(
         create_app(settings),
         host=settings.host,
         port=settings.port,
+        log_config=None,  # keep the handler configure_logging installed
         log_level="warning",
-        access_log=False,
+        access_log=False,  # Lotty writes its own access lines (api/observability.py)
         lifespan="on",
     )
     return 0
@@ -61,6 +72,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from lotty.bench.decide import main as bench_decide
 
         return bench_decide(args)
+    if args.what == "ingest":
+        from lotty.bench.ingest import main as bench_ingest
+
+        return bench_ingest(args)
+    if args.what == "report":
+        from lotty.bench.report_bench import main as bench_report
+
+        return bench_report(args)
     raise LottyError(f"unknown benchmark {args.what!r}")
 
 
@@ -78,8 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (LOTTY_PORT, default 8000)")
     serve.set_defaults(run=cmd_serve)
 
+    add_lake_commands(commands)
+    add_report_command(commands)
+    add_guardrails_commands(commands)
+
     bench = commands.add_parser("bench", help="benchmarks beside a baseline measured in the same run")
-    bench.add_argument("what", choices=["decide"], help="what to measure")
+    bench.add_argument("what", choices=["decide", "ingest", "report"], help="what to measure")
     bench.add_argument("--runs", type=int, default=3, help="repetitions; medians are reported")
     bench.add_argument("--seconds", type=int, default=10, help="duration of each HTTP load run")
     bench.add_argument("--connections", type=int, default=8, help="concurrent HTTP connections")
@@ -87,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--memory-subjects", type=int, default=1_000_000, help="subjects for the memory figure"
     )
+    bench.add_argument("--sizes", default="10M,50M", help="report: events per run, e.g. 1M,10M,50M")
     bench.set_defaults(run=cmd_bench)
     return parser
 

@@ -14,6 +14,8 @@ from lotty.metrics import ServerMetrics
 from lotty.runtime import DecideService, IssuedDecision
 from lotty.settings import Settings
 from lotty.store import Store
+from lotty.store.lake import Lake
+from lotty.store.reader import export_catalog
 from lotty.store.writer import FactWriter
 
 Clock = Callable[[], datetime]
@@ -41,9 +43,13 @@ class Lotty:
         self.writer: FactWriter | None = None
         self._decider: DecideService | None = None
         self._events: EventIngest | None = None
+        self.lake: Lake | None = None
         if runtime:
             self.writer = FactWriter(self.store, settings.journal_dir)
             self.metrics.watch_writer(self.writer)
+            self.lake = Lake(self.store)  # before the readers below: they see hot rows and lake files
+            export_catalog(self.store)  # readers outside the server (lotty.connect) use the export
+            self.store.on_catalog_change(lambda: export_catalog(self.store))
             self._decider = DecideService(
                 self.store, settings, self.secret, clock, self.writer, metrics=self.metrics
             )
@@ -62,6 +68,13 @@ class Lotty:
         if self._events is None:
             raise RuntimeError("this Lotty was opened without the runtime (runtime=False)")
         return self._events
+
+    def flush_lake(self) -> dict[str, int]:
+        """Apply the journal to DuckDB, then move every hot fact row to the lake (rows per table)."""
+        if self.writer is None or self.lake is None:
+            raise RuntimeError("this Lotty was opened without the runtime (runtime=False)")
+        self.writer.flush()
+        return self.lake.flush()
 
     def reload_keys(self) -> None:
         self.keyring.replace(active_key_rows(self.store))
@@ -83,6 +96,8 @@ class Lotty:
         self._closed = True
         if self.writer is not None:
             self.writer.close()
+        if self.lake is not None:
+            self.lake.close()
         self.store.close()
 
 

@@ -19,6 +19,7 @@ import msgspec
 from lotty.catalog.common import naive
 from lotty.decision import decide
 from lotty.enrolment import Enrolment, EnrolmentState, ParticipationPolicy, epoch_seconds, subject_key
+from lotty.metrics import ServerMetrics, new_reason_counts
 from lotty.settings import Settings
 from lotty.snapshot import ExperimentIds, Snapshot, load_snapshot
 from lotty.store import Store
@@ -57,6 +58,7 @@ class DecideService:
         secret: bytes,
         clock: Callable[[], datetime],
         writer: FactWriter,
+        metrics: ServerMetrics | None = None,
     ):
         self._store = store
         self._secret = secret
@@ -66,6 +68,8 @@ class DecideService:
         self.policy = policy_from(settings)
         self._ids = ExperimentIds()
         self._pending: dict[tuple[int, int], Future[None]] = {}
+        # Plain ints under the state lock: a prometheus-client counter would lock once per decision.
+        self.decisions_by_reason = metrics.decisions_by_reason if metrics else new_reason_counts()
         self.state = EnrolmentState()
         self._snapshot_lock = threading.Lock()
         self.snapshot: Snapshot = load_snapshot(store, self._ids)
@@ -111,6 +115,9 @@ class DecideService:
             snapshot = self.snapshot
             enrolments = self.state.of(key)
             outcome = decide(snapshot, enrolments, subject_id, attributes, flags, now_s, self.policy)
+            counts = self.decisions_by_reason
+            for decision in outcome.decisions:
+                counts[decision.reason] += 1
             if outcome.new_enrolments:
                 is_active = snapshot.live_by_index.__contains__
                 for new in outcome.new_enrolments:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,6 +17,10 @@ class SettingsError(LottyError):
     """A setting has a value Lotty cannot use; raised at start with the variable's name."""
 
     code = "INVALID_SETTING"
+
+
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+_ORIGIN = re.compile(r"https?://[^/\s,]+")
 
 
 def _env(name: str, doc: str) -> dict[str, str]:
@@ -85,6 +90,20 @@ class Settings:
         default=1024 * 1024,
         metadata=_env("LOTTY_MAX_BODY_BYTES", "Largest request body accepted by admin routes (413 above)."),
     )
+    log_level: str = field(
+        default="info",
+        metadata=_env("LOTTY_LOG_LEVEL", "debug|info|warning|error|critical: the least severe line logged."),
+    )
+    access_log: bool = field(
+        default=True,
+        metadata=_env("LOTTY_ACCESS_LOG", "on|off: one JSON line per request (route, method, status, ms)."),
+    )
+    cors_origins: str | None = field(
+        default=None,
+        metadata=_env(
+            "LOTTY_CORS_ORIGINS", "Comma-separated origins allowed by CORS (`*` for any); unset: CORS off."
+        ),
+    )
 
     @property
     def database_path(self) -> Path:
@@ -97,6 +116,10 @@ class Settings:
     @property
     def secret_path(self) -> Path:
         return self.data_dir / "secret"
+
+    @property
+    def cors_origin_list(self) -> tuple[str, ...]:
+        return tuple(o.strip() for o in (self.cors_origins or "").split(",") if o.strip())
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -135,6 +158,14 @@ class Settings:
             raise SettingsError("LOTTY_ADMIN_KEY must be at least 16 characters")
         if self.secret is not None and len(self.secret) < 16:
             raise SettingsError("LOTTY_SECRET must be at least 16 characters")
+        if self.log_level.lower() not in LOG_LEVELS:
+            levels = ", ".join(LOG_LEVELS)
+            raise SettingsError(f"LOTTY_LOG_LEVEL must be one of {levels}, not {self.log_level!r}")
+        for origin in self.cors_origin_list:
+            if origin != "*" and not _ORIGIN.fullmatch(origin):
+                raise SettingsError(
+                    f"LOTTY_CORS_ORIGINS: {origin!r} is not an origin (scheme://host[:port], no path; or *)"
+                )
 
     def load_or_create_secret(self) -> bytes:
         """The decision-id signing key: LOTTY_SECRET, else the data dir's secret file (made once)."""

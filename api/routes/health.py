@@ -1,11 +1,13 @@
-"""/health and /ready (SPEC §7)."""
+"""/health, /ready and /metrics (SPEC §7): operations endpoints, answered without an API key."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from litestar import Response, get
+from litestar import Request, Response, get
 from litestar.datastructures import State
+
+from api.deps import provide_lotty
 
 
 @get("/health", tags=["operations"], summary="200 while the process lives", sync_to_thread=False)
@@ -30,3 +32,16 @@ def ready(state: State) -> Response[dict[str, Any]]:
     if failing:
         body["failing"] = failing
     return Response(body, status_code=503 if failing else 200)
+
+
+@get(
+    "/metrics",
+    tags=["operations"],
+    summary="Prometheus metrics: requests, decisions, events, guardrails, the write queue",
+    media_type="text/plain",
+    sync_to_thread=False,
+)
+def prometheus_metrics(state: State, request: Request[Any, Any, Any]) -> Response[bytes]:
+    # On the event loop thread, like the middleware that counts requests: no locks needed.
+    body, content_type = provide_lotty(state).metrics.exposition(request.headers.get("accept"))
+    return Response(body, headers={"content-type": content_type})

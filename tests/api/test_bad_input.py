@@ -16,7 +16,7 @@ from tests.conftest import ADMIN_KEY, Caller, FakeClock
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 OVERSIZE_STATUS = {"/api/v1/decide": {400}}  # SPEC §3: decide bodies over 64 KiB are a 400
-SKIP_PATHS = {"/health", "/ready"}
+SKIP_PATHS = {"/health", "/ready", "/metrics"}  # operations endpoints: no key (docs/operations.md)
 
 
 def _routes() -> list[tuple[str, str]]:

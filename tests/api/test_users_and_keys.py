@@ -467,6 +467,9 @@ ADMIN_ROUTES: list[tuple[str, str, Body]] = [
     ("GET", "/api/v1/experiments/{exp}/guardrails/{guardrail}", None),
     ("PATCH", "/api/v1/experiments/{exp}/guardrails/{guardrail}", lambda w: {"threshold": 7}),
     ("DELETE", "/api/v1/experiments/{exp}/guardrails/{guardrail}", None),
+    ("GET", "/api/v1/experiments/{exp}/guardrail-triggers", None),
+    ("GET", "/api/v1/experiments/{exp}/report", None),
+    ("POST", "/api/v1/guardrails/check", lambda w: {}),  # {}: every running experiment
     ("GET", "/api/v1/audit", None),
 ]
 EXPERIMENT = {
@@ -482,7 +485,7 @@ EXPERIMENT = {
 GUARDRAIL = {"metric": "revenue", "operator": ">", "threshold": 1, "window_minutes": 60, "action": "pause"}
 # Runtime endpoints (SPEC §3, §3.2, §4) take any valid key; everything else is the admin API.
 RUNTIME_PATHS = ("/api/v1/decide", "/api/v1/events", "/ofrep/")
-NOT_ADMIN_API = ("/health", "/ready", "/schema", *RUNTIME_PATHS)
+NOT_ADMIN_API = ("/health", "/ready", "/metrics", "/schema", *RUNTIME_PATHS)
 
 
 def _template(path: str) -> str:

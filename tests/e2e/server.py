@@ -46,22 +46,28 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, **(env or {})}
         self.process: subprocess.Popen[str] | None = None
+        # The server's JSON log lines (one per request by default) go to a file: a pipe nobody reads
+        # would fill up and stall the server.
+        self.log_path = data_dir.parent / f"server-{self.port}.log"
+
+    def logs(self) -> str:
+        return self.log_path.read_text() if self.log_path.exists() else ""
 
     def start(self, timeout: float = 30.0) -> Server:
-        self.process = subprocess.Popen(
-            lotty_command("serve", "--data-dir", str(self.data_dir), "--port", str(self.port)),
-            cwd=ROOT,
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("a") as log:
+            self.process = subprocess.Popen(
+                lotty_command("serve", "--data-dir", str(self.data_dir), "--port", str(self.port)),
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"server exited early: {self.process.stdout.read() if self.process.stdout else ''}"
-                )
+                raise RuntimeError(f"server exited early: {self.logs()}")
             try:
                 if httpx.get(f"{self.url}/ready", timeout=1.0).status_code == 200:
                     return self
@@ -80,8 +86,6 @@ class Server:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=5)
-        if self.process.stdout:
-            self.process.stdout.close()
 
     def __enter__(self) -> Server:
         return self.start()

@@ -62,3 +62,32 @@ def test_every_setting_is_documented_with_a_description():
     names = [name for name, _, doc in documented_settings()]
     assert len(names) == len(set(names))
     assert all(doc for _, _, doc in documented_settings())
+
+
+def test_logging_and_cors_settings():
+    s = Settings.from_env({})
+    assert (s.log_level, s.access_log, s.cors_origin_list) == ("info", True, ())
+    s = Settings.from_env(
+        {
+            "LOTTY_LOG_LEVEL": "WARNING",
+            "LOTTY_ACCESS_LOG": "off",
+            "LOTTY_CORS_ORIGINS": "https://app.example, http://localhost:3000,",
+        }
+    )
+    assert (s.log_level, s.access_log) == ("WARNING", False)
+    assert s.cors_origin_list == ("https://app.example", "http://localhost:3000")
+    assert Settings.from_env({"LOTTY_CORS_ORIGINS": "*"}).cors_origin_list == ("*",)
+
+
+@pytest.mark.parametrize(
+    ("env", "names"),
+    [
+        ({"LOTTY_LOG_LEVEL": "loud"}, "LOTTY_LOG_LEVEL"),
+        ({"LOTTY_ACCESS_LOG": "sometimes"}, "LOTTY_ACCESS_LOG"),
+        ({"LOTTY_CORS_ORIGINS": "app.example"}, "LOTTY_CORS_ORIGINS"),
+        ({"LOTTY_CORS_ORIGINS": "https://app.example/path"}, "LOTTY_CORS_ORIGINS"),
+    ],
+)
+def test_bad_logging_and_cors_values_name_the_variable(env, names):
+    with pytest.raises(SettingsError, match=names):
+        Settings.from_env(env)
