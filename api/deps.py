@@ -22,7 +22,7 @@ def provide_lotty(state: State) -> Lotty:
     lotty = state.get("lotty")
     if lotty is None:
         raise NotReadyError("the server is starting; try again shortly")
-    return lotty  # type: ignore[no-any-return]
+    return lotty
 
 
 def provide_actor(request: Request[Any, Any, Any], lotty: NamedDependency[Lotty]) -> Principal:

@@ -154,7 +154,7 @@ class DecideService:
             )
             for d in outcome.decisions
         ]
-        rows: dict[str, list[tuple[Any, ...]]] = {}
+        rows: dict[str, Sequence[Sequence[Any]]] = {}
         stamp = int(now.timestamp() * 1_000_000)  # the writer's timestamps are epoch microseconds
         if outcome.new_enrolments:
             rows["enrolments"] = [

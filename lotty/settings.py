@@ -189,7 +189,7 @@ def _env_name(field_name: str) -> str:
 def _coerce(f: dataclasses.Field[object], env_name: str, raw: object) -> object:
     kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
     if not isinstance(raw, str):
-        return Path(raw) if kind == "Path" and not isinstance(raw, Path) else raw
+        return Path(str(raw)) if kind == "Path" and not isinstance(raw, Path) else raw
     if kind == "Path":
         return Path(raw)
     if kind == "bool":

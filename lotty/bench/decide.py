@@ -87,7 +87,7 @@ def enrol_returning(lotty: Lotty) -> None:
 
 def bench_http(
     data_dir: Path, key: str, *, runs: int, seconds: int, connections: int, returning: bool
-) -> list[tuple[str, ...]]:
+) -> list[tuple[str, str, str, str]]:
     script = data_dir / "decide.lua"
     prefix, pool = ("r", RETURNING_POOL) if returning else ("u", 1_000_000)
     results: dict[str, list[dict[str, float]]] = {"lotty": [], "bare": []}
@@ -150,7 +150,7 @@ def _lotty_eval(lotty: Lotty, subjects: list[str]) -> float:
     return len(subjects) * len(FLAGS) / (time.perf_counter() - start)
 
 
-def bench_in_process(lotty: Lotty, *, runs: int, subjects: int) -> list[tuple[str, ...]]:
+def bench_in_process(lotty: Lotty, *, runs: int, subjects: int) -> list[tuple[str, str, str, str]]:
     """Alternate lotty and GrowthBook run by run, so both see the same machine; median ratios."""
     enrolled = [f"s-{i}" for i in range(subjects)]
     for subject in enrolled:  # enrol them once: the steady state most decides see
@@ -184,7 +184,7 @@ def _traced_bytes(build: Any) -> tuple[float, Any]:
     return after - before, kept
 
 
-def bench_memory(subjects: int) -> list[tuple[str, ...]]:
+def bench_memory(subjects: int) -> list[tuple[str, str, str, str]]:
     """Packed state vs the obvious representation, {subject id: {experiment key: (variant, time)}}."""
     ids = [f"user-{i}" for i in range(subjects)]
     keys = [subject_key(s) for s in ids]

@@ -9,7 +9,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, overload
 
 import msgspec
 
@@ -54,6 +54,10 @@ def from_json(text: str | None) -> Any:
     return None if text is None else msgspec.json.decode(text)
 
 
+@overload
+def utc(value: datetime) -> datetime: ...
+@overload
+def utc(value: None) -> None: ...
 def utc(value: datetime | None) -> datetime | None:
     """Stored timestamps are naive UTC; everything leaving the store is zone-aware UTC."""
     return None if value is None else value.replace(tzinfo=UTC)
@@ -87,7 +91,7 @@ def decode_cursor(cursor: str | None, *kinds: type) -> tuple[Any, ...]:
         values = msgspec.json.decode(raw)
         if not isinstance(values, list) or len(values) != len(kinds):
             raise ValueError("shape")
-        decoded = []
+        decoded: list[Any] = []
         for value, kind in zip(values, kinds, strict=True):
             if kind is datetime:
                 decoded.append(datetime.fromisoformat(value))

@@ -41,7 +41,7 @@ def event_type_from_row(row: dict[str, Any]) -> EventType:
         builtin=row["builtin"],
         created_at=utc(row["created_at"]),
         updated_at=utc(row["updated_at"]),
-    )  # type: ignore[arg-type]
+    )
 
 
 def require_event_type(tx: Tx, key: str) -> EventType:

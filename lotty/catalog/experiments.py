@@ -86,7 +86,7 @@ def experiment_from_row(row: dict[str, Any]) -> Experiment:
         priority=row["priority"],
         owner=row["owner"],
         created_at=utc(row["created_at"]),
-        updated_at=utc(row["updated_at"]),  # type: ignore[arg-type]
+        updated_at=utc(row["updated_at"]),
         started_at=utc(row["started_at"]),
         ended_at=utc(row["ended_at"]),
         outcome=None if outcome is None else msgspec.convert(outcome, Outcome),
@@ -358,5 +358,5 @@ def _version(r: dict[str, Any]) -> ExperimentVersion:
         domains=list(r["domains"]),
         priority=r["priority"],
         created_by=r["created_by"],
-        created_at=utc(r["created_at"]),  # type: ignore[arg-type]
+        created_at=utc(r["created_at"]),
     )

@@ -32,9 +32,9 @@ def flag_from_row(row: dict[str, Any]) -> Flag:
         type=row["type"],
         default=from_json(row["default_value"]),
         description=row["description"],
-        created_at=utc(row["created_at"]),  # type: ignore[arg-type]
+        created_at=utc(row["created_at"]),
         updated_at=utc(row["updated_at"]),
-    )  # type: ignore[arg-type]
+    )
 
 
 def require_flag(tx: Tx, key: str) -> Flag:

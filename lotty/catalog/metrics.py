@@ -50,7 +50,7 @@ def metric_from_row(row: dict[str, Any]) -> Metric:
             "builtin",
         )
     }
-    return Metric(**fields, created_at=utc(row["created_at"]), updated_at=utc(row["updated_at"]))  # type: ignore[arg-type]
+    return Metric(**fields, created_at=utc(row["created_at"]), updated_at=utc(row["updated_at"]))
 
 
 def require_metric(tx: Tx, key: str) -> Metric:

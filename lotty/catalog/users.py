@@ -48,9 +48,9 @@ def _user(row: dict[str, Any], keys: list[dict[str, Any]] | None = None) -> User
         name=row["name"],
         role=row["role"],
         created_at=utc(row["created_at"]),
-        updated_at=utc(row["updated_at"]),  # type: ignore[arg-type]
+        updated_at=utc(row["updated_at"]),
         keys=[
-            ApiKeyInfo(id=k["id"], created_at=utc(k["created_at"]), revoked_at=utc(k["revoked_at"]))  # type: ignore[arg-type]
+            ApiKeyInfo(id=k["id"], created_at=utc(k["created_at"]), revoked_at=utc(k["revoked_at"]))
             for k in keys or []
         ],
     )

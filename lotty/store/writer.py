@@ -58,7 +58,7 @@ class FactWriter:
     ):
         self._store = store
         self._cursor = store.cursor()
-        applied = self._cursor.execute(sql_text("facts/max_applied_segment")).fetchone()[0]
+        (applied,) = self._cursor.execute(sql_text("facts/max_applied_segment")).fetchone() or (0,)
         self._journal = Journal(journal_dir, after=applied)
         self._apply_rows = apply_rows
         self._apply_seconds = apply_seconds
@@ -116,7 +116,8 @@ class FactWriter:
         next_convert = time.monotonic() + CONVERT_SECONDS
         while True:
             timeout = max(0.0, min(next_apply, next_convert) - time.monotonic())
-            batch, controls = [], []
+            batch: list[tuple[Rows, Future[None]]] = []
+            controls: list[Any] = []
             try:
                 item = self._queue.get(timeout=timeout)
                 while True:
