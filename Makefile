@@ -13,15 +13,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv and install Lotty with its dev tools
 
-demo: install ## initialise ./data (prints the admin key once) and serve on 127.0.0.1:8000
-	$(BIN)/lotty init
-	$(BIN)/lotty serve
+demo: install ## seed ./data with a demo scenario and traffic (prints the admin key once), then serve it
+	$(BIN)/lotty demo
 
 serve: install ## serve an existing data dir
 	$(BIN)/lotty serve
 
-test: install ## lint and run the whole test suite (what CI runs)
+test: install ## lint, type-check and run the whole test suite (what CI runs)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 lint: install ## ruff and mypy

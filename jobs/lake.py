@@ -17,8 +17,6 @@ def flush_lake(lotty: Lotty) -> dict[str, int]:
 
 
 def compact_lake(lotty: Lotty) -> int:
-    if lotty.lake is None:
-        return 0
     retired = lotty.lake.compact()
     removed = lotty.lake.vacuum()
     if retired or removed:

@@ -83,6 +83,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
     raise LottyError(f"unknown benchmark {args.what!r}")
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    from lotty.demo import run_demo
+
+    return run_demo(_settings(args), subjects=args.subjects, serve_after=not args.no_serve)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lotty", description="Feature flags and A/B experiments on DuckDB.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -96,6 +102,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="bind address (LOTTY_HOST, default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (LOTTY_PORT, default 8000)")
     serve.set_defaults(run=cmd_serve)
+
+    demo = commands.add_parser(
+        "demo", help="seed a demo data dir with traffic through the API, then serve it"
+    )
+    demo.add_argument("--data-dir", type=Path, help="data directory (LOTTY_DATA_DIR, default ./data)")
+    demo.add_argument("--host", help="bind address (LOTTY_HOST, default 127.0.0.1)")
+    demo.add_argument("--port", type=int, help="port (LOTTY_PORT, default 8000)")
+    demo.add_argument("--subjects", type=int, default=3000, help="simulated subjects (default 3000)")
+    demo.add_argument("--no-serve", action="store_true", help="stop after the traffic instead of serving")
+    demo.set_defaults(run=cmd_demo)
 
     add_lake_commands(commands)
     add_report_command(commands)

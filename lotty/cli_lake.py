@@ -90,7 +90,6 @@ def cmd_compact(args: argparse.Namespace) -> int:
         raise
     try:
         moved = instance.flush_lake()
-        assert instance.lake is not None
         retired = instance.lake.compact()
         removed = instance.lake.vacuum(grace_seconds=0)  # nobody else reads while we hold the data dir
     finally:

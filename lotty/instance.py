@@ -43,11 +43,12 @@ class Lotty:
         self.writer: FactWriter | None = None
         self._decider: DecideService | None = None
         self._events: EventIngest | None = None
-        self.lake: Lake | None = None
+        # Whoever opens the data dir owns it: reconcile the lake and point the views at its files,
+        # so readers without the runtime (lotty report, guardrails backtest) see flushed rows too.
+        self.lake = Lake(self.store)
         if runtime:
             self.writer = FactWriter(self.store, settings.journal_dir)
             self.metrics.watch_writer(self.writer)
-            self.lake = Lake(self.store)  # before the readers below: they see hot rows and lake files
             export_catalog(self.store)  # readers outside the server (lotty.connect) use the export
             self.store.on_catalog_change(lambda: export_catalog(self.store))
             self._decider = DecideService(
@@ -71,7 +72,7 @@ class Lotty:
 
     def flush_lake(self) -> dict[str, int]:
         """Apply the journal to DuckDB, then move every hot fact row to the lake (rows per table)."""
-        if self.writer is None or self.lake is None:
+        if self.writer is None:
             raise RuntimeError("this Lotty was opened without the runtime (runtime=False)")
         self.writer.flush()
         return self.lake.flush()
@@ -96,8 +97,7 @@ class Lotty:
         self._closed = True
         if self.writer is not None:
             self.writer.close()
-        if self.lake is not None:
-            self.lake.close()
+        self.lake.close()
         self.store.close()
 
 
