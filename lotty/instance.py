@@ -49,6 +49,7 @@ class Lotty:
         if runtime:
             self.writer = FactWriter(self.store, settings.journal_dir)
             self.metrics.watch_writer(self.writer)
+            self.metrics.watch_lake(self.lake)
             export_catalog(self.store)  # readers outside the server (lotty.connect) use the export
             self.store.on_catalog_change(lambda: export_catalog(self.store))
             self._decider = DecideService(

@@ -37,6 +37,7 @@ from lotty import __version__
 from lotty.decision import REASONS
 
 if TYPE_CHECKING:
+    from lotty.store.lake import Lake
     from lotty.store.writer import FactWriter
 
 # Request latency buckets (seconds): decide answers in a few ms, admin writes in tens of ms.
@@ -158,6 +159,14 @@ class ServerMetrics:
             registry=registry,
         )
 
+        self._flush_lag = Gauge(
+            "lotty_lake_flush_lag_seconds",
+            "Seconds since the hot tail last moved to the lake (or since start, before the first "
+            "flush); about LOTTY_FLUSH_INTERVAL_SECONDS while healthy.",
+            registry=registry,
+        )
+        self._started = time.monotonic()
+
     # -- called by the code that does the work --------------------------------------------------
     def count_events(self, accepted: int = 0, duplicates: int = 0, rejected: int = 0) -> None:
         """One events batch's outcome (POST /api/v1/events)."""
@@ -177,6 +186,12 @@ class ServerMetrics:
         """Read the fact writer's queue depth and apply lag at every scrape."""
         self._queue_depth.set_function(writer.depth)
         self._apply_lag.set_function(lambda: max(0.0, time.monotonic() - writer.applied_at))
+
+    def watch_lake(self, lake: Lake) -> None:
+        """Read how long ago the lake was last flushed at every scrape."""
+        self._flush_lag.set_function(
+            lambda: max(0.0, time.monotonic() - (lake.last_flush_at or self._started))
+        )
 
     # -- scrape ---------------------------------------------------------------------------------
     def _collect_decisions(self) -> Iterator[Metric]:

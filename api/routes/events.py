@@ -74,6 +74,9 @@ async def ingest_events(request: Request[Any, Any, Any]) -> EventsResponse:
     result, waits = lotty.events.ingest(decode_batch(await request.body()))
     for written in waits:  # durable before the answer; a failed write fails the request
         await asyncio.wrap_future(written)
+    lotty.metrics.count_events(
+        accepted=result.accepted, duplicates=result.duplicates, rejected=result.rejected
+    )
     return EventsResponse(
         accepted=result.accepted, duplicates=result.duplicates, rejected=result.rejected, errors=result.errors
     )

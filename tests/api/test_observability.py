@@ -304,3 +304,25 @@ def test_configured_origins_get_cors_answers_and_others_do_not(settings, clock):
     assert simple.headers["access-control-allow-origin"] == "http://localhost:3000"
     assert "etag" in simple.headers["access-control-expose-headers"].lower()
     assert "access-control-allow-origin" not in stranger.headers
+
+
+def test_events_by_outcome_and_lake_flush_lag_are_exported(admin, make_user, lotty):
+    from tests.api.test_decide import start_experiment
+
+    start_experiment(admin, make_user("approver"))
+    decision = admin.post("/api/v1/decide", {"subject_id": "u-1", "flags": ["button_color"]}).json()[
+        "decisions"
+    ][0]
+    event = {
+        "event_id": "ev-1",
+        "event_type": "exposure",
+        "decision_id": decision["decision_id"],
+        "subject_id": "u-1",
+        "timestamp": lotty.clock().isoformat(),
+        "properties": {},
+    }
+    assert admin.post("/api/v1/events", {"events": [event, event]}).json()["accepted"] == 1
+    text = admin.client.get("/metrics").text
+    assert 'lotty_events_total{outcome="accepted"} 1.0' in text
+    assert 'lotty_events_total{outcome="duplicate"} 1.0' in text
+    assert "lotty_lake_flush_lag_seconds " in text
