@@ -264,6 +264,22 @@ def simulate(runtime: Client, subjects: int, rng: random.Random) -> int:
     return accepted
 
 
+def _serve_command(settings: Settings) -> list[str]:
+    """`lotty serve` on the demo's data dir, host and port (run as a child, or exec'd into)."""
+    return [
+        sys.executable,
+        "-m",
+        "lotty.cli",
+        "serve",
+        "--data-dir",
+        str(settings.data_dir),
+        "--host",
+        settings.host,
+        "--port",
+        str(settings.port),
+    ]
+
+
 def run_demo(settings: Settings, *, subjects: int = 3000, serve_after: bool = True, seed: int = 42) -> int:
     admin_key = settings.admin_key or new_api_key()
     created, _ = initialise(settings, admin_key)
@@ -272,21 +288,7 @@ def run_demo(settings: Settings, *, subjects: int = 3000, serve_after: bool = Tr
             f"{settings.data_dir} is already initialised: serving it as it is (delete it for a fresh demo)."
         )
         if serve_after:
-            os.execvp(
-                sys.executable,
-                [
-                    sys.executable,
-                    "-m",
-                    "lotty.cli",
-                    "serve",
-                    "--data-dir",
-                    str(settings.data_dir),
-                    "--host",
-                    settings.host,
-                    "--port",
-                    str(settings.port),
-                ],
-            )
+            os.execvp(sys.executable, _serve_command(settings))
         return 0
     print(f"admin key: {admin_key}")
     env = {
@@ -297,18 +299,7 @@ def run_demo(settings: Settings, *, subjects: int = 3000, serve_after: bool = Tr
     }
     base = f"http://{settings.host}:{settings.port}"
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "lotty.cli",
-            "serve",
-            "--data-dir",
-            str(settings.data_dir),
-            "--host",
-            settings.host,
-            "--port",
-            str(settings.port),
-        ],
+        _serve_command(settings),
         cwd=ROOT,
         env=env,
     )
