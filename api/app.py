@@ -24,6 +24,7 @@ from api.routes.guardrail_checks import check_guardrails_now, guardrail_triggers
 from api.routes.guardrails import GuardrailsController
 from api.routes.health import health, prometheus_metrics, ready
 from api.routes.metrics import MetricsController
+from api.routes.notifications import ChannelsController, RulesController, list_deliveries
 from api.routes.reports import experiment_report
 from api.routes.runtime import decide, ofrep_bulk, ofrep_single
 from api.routes.users import UsersController
@@ -107,6 +108,9 @@ def create_app(
             check_guardrails_now,
             experiment_report,
             list_audit,
+            ChannelsController,
+            RulesController,
+            list_deliveries,
             decide,
             ingest_events,
             ofrep_single,

@@ -11,6 +11,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from jobs.guardrails import check_guardrails
 from jobs.lake import compact_lake, flush_lake
+from jobs.notifications import deliver_notifications
 from lotty.instance import Lotty
 
 COMPACT_INTERVAL_SECONDS = 3600
@@ -32,5 +33,12 @@ def create_scheduler(lotty: Lotty) -> BackgroundScheduler:
         args=[lotty],
         id="guardrail-check",
         seconds=lotty.settings.guardrail_interval_seconds,
+    )
+    scheduler.add_job(
+        deliver_notifications,
+        "interval",
+        args=[lotty],
+        id="notification-outbox",
+        seconds=lotty.settings.notification_interval_seconds,
     )
     return scheduler

@@ -4,6 +4,7 @@ It initialises the data dir, starts `lotty serve` (with the scheduler) as a chil
 the scenario through the admin API, sends traffic through the runtime API — decides, exposures,
 purchases with a real lift in one experiment, errors that breach a guardrail in the other — and
 prints where to look. Everything goes over HTTP, exactly as a product service would send it.
+A webhook channel points at an inbox inside the demo process, which prints each notification.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from lotty.auth import new_api_key
+from lotty.inbox import Inbox, Received
 from lotty.instance import initialise
 from lotty.settings import Settings
 
@@ -63,7 +65,7 @@ def _wait_ready(base: str, process: subprocess.Popen[bytes], timeout: float = 60
     raise TimeoutError("lotty serve did not become ready")
 
 
-def build_scenario(api: Client, approver: Client) -> None:
+def build_scenario(api: Client, approver: Client, inbox_url: str) -> None:
     post = lambda path, body=None: api.call("POST", path, body)  # noqa: E731 - local shorthand
     post(
         "/api/v1/flags",
@@ -193,6 +195,12 @@ def build_scenario(api: Client, approver: Client) -> None:
             "min_samples": 100,
         },
     )
+    post(
+        "/api/v1/notifications/channels",
+        {"key": "demo-inbox", "type": "webhook", "config": {"url": inbox_url}},
+    )
+    for event in ("guardrail_triggered", "srm_detected"):
+        post("/api/v1/notifications/rules", {"event": event, "channel": "demo-inbox"})
     for key in ("checkout-cta", "search-v2"):
         post(f"/api/v1/experiments/{key}/submit", {"comment": "ready for review"})
         approver.call("POST", f"/api/v1/experiments/{key}/approve", {"comment": "looks good"})
@@ -295,8 +303,10 @@ def run_demo(settings: Settings, *, subjects: int = 3000, serve_after: bool = Tr
         **os.environ,
         "LOTTY_GUARDRAIL_INTERVAL_SECONDS": "5",
         "LOTTY_FLUSH_INTERVAL_SECONDS": "2",
+        "LOTTY_NOTIFICATION_INTERVAL_SECONDS": "2",
         "LOTTY_ACCESS_LOG": "off",
     }
+    inbox = Inbox(on_receive=_print_notification).start()
     base = f"http://{settings.host}:{settings.port}"
     server = subprocess.Popen(
         _serve_command(settings),
@@ -310,8 +320,11 @@ def run_demo(settings: Settings, *, subjects: int = 3000, serve_after: bool = Tr
             "api_key"
         ]
         sdk_key = api.call("POST", "/api/v1/users", {"name": "shop backend", "role": "sdk"})["api_key"]
-        print("building the scenario: 2 flags, 3 event types, 7 metrics, 2 experiments with guardrails")
-        build_scenario(api, Client(base, approver_key))
+        print(
+            "building the scenario: 2 flags, 3 event types, 7 metrics, 2 experiments with guardrails, "
+            f"a webhook channel to this demo's inbox ({inbox.url})"
+        )
+        build_scenario(api, Client(base, approver_key), f"{inbox.url}/lotty")
         print(f"sending traffic for {subjects} subjects through the API")
         simulate(Client(base, sdk_key), subjects, random.Random(seed))
         print("waiting for the guardrail check (every 5 s here) ...")
@@ -326,12 +339,16 @@ def run_demo(settings: Settings, *, subjects: int = 3000, serve_after: bool = Tr
             if status != "running"
             else "\nsearch-v2 is still running: the guardrail has not fired yet"
         )
+        deadline = time.monotonic() + 15  # the outbox sends every 2 s here
+        while status != "running" and not inbox.received and time.monotonic() < deadline:
+            time.sleep(0.5)
         print(f"""
 Where to look (admin key above; any valid key reads):
   report      {base}/api/v1/experiments/checkout-cta/report   (red vs green: a real lift)
               {base}/api/v1/experiments/search-v2/guardrail-triggers
   API docs    {base}/schema/swagger
   metrics     {base}/metrics
+  notified    {base}/api/v1/notifications/deliveries   (the webhook log; the inbox prints each one here)
   CLI         .venv/bin/lotty sql --data-dir {settings.data_dir} \\
                 -c "SELECT experiment, variant, count(*) FROM exposures GROUP BY ALL"
               .venv/bin/lotty report checkout-cta --data-dir {settings.data_dir}   (after stopping the server)
@@ -345,3 +362,12 @@ Where to look (admin key above; any valid key reads):
         if server.poll() is None:
             server.terminate()
             server.wait(timeout=30)
+        inbox.stop()
+
+
+def _print_notification(message: Received) -> None:
+    try:
+        payload = message.json()
+        print(f"\nnotification received ({payload['event']}): {payload['text']}", flush=True)
+    except (ValueError, KeyError, TypeError):
+        print(f"\nnotification received: {message.body[:200]!r}", flush=True)

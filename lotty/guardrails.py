@@ -22,8 +22,10 @@ from lotty.catalog.common import Keyset, naive, new_id, read_page, utc
 from lotty.catalog.experiments import require_experiment
 from lotty.catalog.lifecycle import transition
 from lotty.errors import ConflictError
-from lotty.model import CompletionInput, Input, Page
-from lotty.store import Store
+from lotty.model import CompletionInput, Experiment, Input, Page
+from lotty.notifications.occurrences import guardrail_triggered
+from lotty.notifications.outbox import enqueue
+from lotty.store import Store, Tx
 
 if TYPE_CHECKING:
     from lotty.instance import Lotty
@@ -158,17 +160,28 @@ def read_observations(
 
 
 def apply_actions(lotty: Lotty, actions: Iterable[Action], now: datetime) -> list[ActionTaken]:
-    """Pause or roll back each experiment (as `system`), then record its triggers.
+    """Pause or roll back each experiment (as `system`) and record why.
 
-    The lifecycle transition (status + audit entry carrying the triggers) is one transaction, the
-    trigger rows a second one right after it. An experiment that is no longer running (someone
-    paused or completed it since the read) is skipped: nothing fired on it.
+    One transaction per experiment: the status, the audit entry carrying the triggers, the trigger
+    rows and the queued notifications commit together. An experiment that is no longer running
+    (someone paused or completed it since the read) is skipped: nothing fired on it.
     """
     taken = []
     for action in actions:
         triggers = [_trigger(b, now) for b in action.breaches]
         reason = {"guardrail": _reason(action, triggers)}
         comment = f"automatic {action.action}: {action.cause.describe()}"
+
+        def record(
+            tx: Tx, experiment: Experiment, action: Action = action, triggers: list[Trigger] = triggers
+        ) -> None:
+            """With the transition: the trigger rows and the `guardrail_triggered` notification."""
+            rows = [msgspec.structs.asdict(t) for t in triggers]
+            for row in rows:
+                tx.execute("guardrails/insert_trigger", **{**row, "triggered_at": naive(row["triggered_at"])})
+            occurrence = guardrail_triggered(experiment, action.action, action.cause.guardrail, rows, now)
+            enqueue(tx, occurrence, now)
+
         try:
             if action.action == "rollback":
                 after = transition(
@@ -179,19 +192,21 @@ def apply_actions(lotty: Lotty, actions: Iterable[Action], now: datetime) -> lis
                     now,
                     completion=CompletionInput(outcome="rollback", comment=comment),
                     reason=reason,
+                    also=record,
                 )
             else:
                 after = transition(
-                    lotty.store, SYSTEM, action.experiment, "pause", now, comment=comment, reason=reason
+                    lotty.store,
+                    SYSTEM,
+                    action.experiment,
+                    "pause",
+                    now,
+                    comment=comment,
+                    reason=reason,
+                    also=record,
                 )
         except ConflictError:
             continue
-        with lotty.store.transaction() as tx:
-            for trigger in triggers:
-                tx.execute(
-                    "guardrails/insert_trigger",
-                    **{**msgspec.structs.asdict(trigger), "triggered_at": naive(trigger.triggered_at)},
-                )
         for trigger in triggers:
             lotty.metrics.count_guardrail_trigger(trigger.action)
         taken.append(

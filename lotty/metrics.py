@@ -45,6 +45,7 @@ LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0
 EVENT_OUTCOMES = ("accepted", "duplicate", "rejected")
 GUARDRAIL_CHECK_OUTCOMES = ("ok", "error")
 GUARDRAIL_ACTIONS = ("pause", "rollback")
+DELIVERY_OUTCOMES = ("sent", "retry", "failed")
 
 
 class RequestStats:
@@ -141,6 +142,14 @@ class ServerMetrics:
             ["action"],
             registry=registry,
         )
+        self.notification_attempts = Counter(
+            "lotty_notification_attempts",
+            "Notification delivery attempts, by outcome: sent, retry (will try again) or failed (gave up).",
+            ["outcome"],
+            registry=registry,
+        )
+        for outcome in DELIVERY_OUTCOMES:
+            self.notification_attempts.labels(outcome)
         for outcome in EVENT_OUTCOMES:
             self.events.labels(outcome)
         for outcome in GUARDRAIL_CHECK_OUTCOMES:
@@ -181,6 +190,10 @@ class ServerMetrics:
     def count_guardrail_trigger(self, action: str) -> None:
         """One guardrail rule fired and acted: `pause` or `rollback`."""
         self.guardrail_triggers.labels(action).inc()
+
+    def count_notification_attempt(self, outcome: str) -> None:
+        """One delivery attempt of the outbox: `sent`, `retry` or `failed`."""
+        self.notification_attempts.labels(outcome).inc()
 
     def watch_writer(self, writer: FactWriter) -> None:
         """Read the fact writer's queue depth and apply lag at every scrape."""

@@ -62,6 +62,24 @@ class Settings:
         default=5,
         metadata=_env("LOTTY_FLUSH_INTERVAL_SECONDS", "Seconds between moves of the hot tail to the lake."),
     )
+    notification_interval_seconds: int = field(
+        default=10,
+        metadata=_env(
+            "LOTTY_NOTIFICATION_INTERVAL_SECONDS", "Seconds between runs of the notification outbox."
+        ),
+    )
+    notification_max_attempts: int = field(
+        default=6,
+        metadata=_env(
+            "LOTTY_NOTIFICATION_MAX_ATTEMPTS", "Attempts at one delivery before it is marked failed."
+        ),
+    )
+    notification_retry_seconds: int = field(
+        default=30,
+        metadata=_env(
+            "LOTTY_NOTIFICATION_RETRY_SECONDS", "Wait before the first retry; doubled at each further one."
+        ),
+    )
     max_active_experiments: int = field(
         default=3,
         metadata=_env(
@@ -142,6 +160,9 @@ class Settings:
         positive = (
             "guardrail_interval_seconds",
             "flush_interval_seconds",
+            "notification_interval_seconds",
+            "notification_max_attempts",
+            "notification_retry_seconds",
             "cooldown_window_hours",
             "max_body_bytes",
         )

@@ -18,6 +18,7 @@ Window [T0, T0 + 2h), hour buckets (B0 = T0, B1 = T0 + 1h):
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -113,9 +114,11 @@ def _micros(moment: datetime) -> int:
 
 
 def event_rows(
-    events: list[tuple[str, str, str, datetime, dict[str, Any]]], prefix: str = "e"
+    events: list[tuple[str, str, str, datetime, dict[str, Any]]],
+    prefix: str = "e",
+    variants: Mapping[str, str] = VARIANT,
 ) -> list[tuple]:
-    """Rows for the fact writer (FACT_SCHEMAS["events"] order)."""
+    """Rows for the fact writer (FACT_SCHEMAS["events"] order); `variants` maps subjects to variants."""
     return [
         (
             f"{prefix}{i}",
@@ -125,7 +128,7 @@ def event_rows(
             "cta",
             "exp",
             1,
-            VARIANT[subject],
+            variants[subject],
             _micros(moment),
             _micros(moment),
             json.dumps(properties),
@@ -134,7 +137,9 @@ def event_rows(
     ]
 
 
-def write_events(lotty: Lotty, events=EVENTS, prefix: str = "e") -> None:
+def write_events(
+    lotty: Lotty, events=EVENTS, prefix: str = "e", variants: Mapping[str, str] = VARIANT
+) -> None:
     assert lotty.writer is not None
-    lotty.writer.submit({"events": event_rows(events, prefix)}).result()
+    lotty.writer.submit({"events": event_rows(events, prefix, variants)}).result()
     lotty.writer.flush()

@@ -5,6 +5,7 @@ Every transition is one row of TRANSITIONS; anything else is a 409 that changes 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,6 +25,8 @@ from lotty.catalog.flags import require_flag
 from lotty.catalog.users import approver_group
 from lotty.errors import ConflictError, ForbiddenError, ValidationError
 from lotty.model import CompletionInput, Experiment, Outcome, Page, Review
+from lotty.notifications.occurrences import status_changed
+from lotty.notifications.outbox import enqueue
 from lotty.store import Store, Tx
 
 
@@ -82,10 +85,13 @@ def transition(
     comment: str | None = None,
     completion: CompletionInput | None = None,
     reason: dict[str, Any] | None = None,
+    also: Callable[[Tx, Experiment], None] | None = None,
 ) -> Experiment:
     """Applies one lifecycle action; `completion` is required for (and only for) `complete`.
 
-    `reason` is extra audit context for actions taken by the system (a guardrail trigger).
+    `reason` is extra audit context for actions taken by the system (a guardrail trigger); `also`
+    runs in the same transaction with the experiment as it now is (to record what caused it).
+    A change of status queues an `experiment_status_changed` notification in that transaction.
     """
     step = TRANSITIONS[action]
     comment = _check_comment(completion.comment if completion else comment)
@@ -139,6 +145,10 @@ def transition(
             },
             comment=comment,
         )
+        if after.status != before.status:
+            enqueue(tx, status_changed(before.status, after, action, actor.user_id, comment, now), now)
+        if also is not None:
+            also(tx, after)
     return after
 
 

@@ -125,8 +125,9 @@ class Store:
             yield Tx(self._conn)
 
     @contextmanager
-    def transaction(self) -> Iterator[Tx]:
-        """All-or-nothing catalog change; listeners run after the commit."""
+    def transaction(self, *, catalog: bool = True) -> Iterator[Tx]:
+        """All-or-nothing change; catalog listeners run after the commit unless `catalog=False`
+        (bookkeeping such as the notification outbox, which no snapshot depends on)."""
         with self._lock:
             self._conn.execute("BEGIN TRANSACTION")
             try:
@@ -135,6 +136,8 @@ class Store:
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
+            if not catalog:
+                return
             self.catalog_version += 1
             for listener in list(self._listeners):
                 listener()

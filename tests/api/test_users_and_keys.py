@@ -471,7 +471,19 @@ ADMIN_ROUTES: list[tuple[str, str, Body]] = [
     ("GET", "/api/v1/experiments/{exp}/report", None),
     ("POST", "/api/v1/guardrails/check", lambda w: {}),  # {}: every running experiment
     ("GET", "/api/v1/audit", None),
+    ("GET", "/api/v1/notifications/channels", None),
+    ("POST", "/api/v1/notifications/channels", lambda w: {**CHANNEL, "key": "another"}),
+    ("GET", "/api/v1/notifications/channels/{channel}", None),
+    ("PATCH", "/api/v1/notifications/channels/{channel}", lambda w: {"config": {"url": "http://h/new"}}),
+    ("DELETE", "/api/v1/notifications/channels/{channel}", None),
+    ("GET", "/api/v1/notifications/rules", None),
+    ("POST", "/api/v1/notifications/rules", lambda w: {"event": "srm_detected", "channel": "team"}),
+    ("GET", "/api/v1/notifications/rules/{rule}", None),
+    ("PATCH", "/api/v1/notifications/rules/{rule}", lambda w: {"dedup_minutes": 5}),
+    ("DELETE", "/api/v1/notifications/rules/{rule}", None),
+    ("GET", "/api/v1/notifications/deliveries", None),
 ]
+CHANNEL = {"key": "team", "type": "webhook", "config": {"url": "http://h/hook"}}
 EXPERIMENT = {
     "key": "exp",
     "flag": "color",
@@ -533,6 +545,10 @@ def world(tmp_path_factory) -> Iterator[dict[str, Any]]:
         ids["guardrail"] = response.json()["id"]
         body = {"approvers": [ids["approver"]], "min_approvals": 1}
         assert admin.put(f"/api/v1/users/{ids['experimenter']}/approvers", body).status_code == 200
+        assert admin.post("/api/v1/notifications/channels", CHANNEL).status_code == 201
+        ids["channel"] = CHANNEL["key"]
+        rule = {"event": "guardrail_triggered", "channel": "team"}
+        ids["rule"] = admin.post("/api/v1/notifications/rules", rule).json()["id"]
         yield ids
 
 

@@ -21,6 +21,9 @@ def test_demo_seeds_a_lift_and_a_guardrail_stop(tmp_path):
     assert "admin key: lotty_" in demo.stdout
     assert "/api/v1/experiments/checkout-cta/report" in demo.stdout
     assert "search-v2 is now completed" in demo.stdout
+    assert (
+        "notification received (guardrail_triggered): Experiment 'search-v2' was rolled back" in demo.stdout
+    )
     report = json.loads(
         run_cli("report", "checkout-cta", "--data-dir", str(data_dir), "--format", "json").stdout
     )

@@ -1,7 +1,9 @@
 """Guardrails in a real `lotty serve` with a 1 s check interval: an error-rate rule pauses one
 experiment, a latency-average rule rolls another back, a control-only breach never acts; decide then
-serves the defaults, the triggers are listed newest first, and `lotty guardrails check` works both
-through the running server and directly on the data dir."""
+serves the defaults, the triggers are listed newest first, a local HTTP sink receives one webhook
+per action (and none for a repeat inside the dedup window), a channel pointing nowhere ends in a
+failed delivery with its error, and `lotty guardrails check` works both through the running server
+and directly on the data dir."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import httpx
 import pytest
 
 from tests.e2e.server import Server, run_cli
+from tests.sink import Sink, closed_port_url, http_sink
 
 pytestmark = pytest.mark.e2e
 
@@ -33,6 +36,25 @@ def get(api: str, path: str) -> Any:
     response = httpx.get(f"{api}{path}", headers=ADMIN, timeout=10)
     assert response.status_code == 200, (path, response.text)
     return response.json()
+
+
+def subscribe(api: str, sink: Sink) -> None:
+    """Every guardrail action to the sink (60-minute dedup); latency-exp's also to a dead port."""
+    post(
+        api,
+        "/notifications/channels",
+        {"key": "team", "type": "webhook", "config": {"url": f"{sink.url}/hook"}},
+    )
+    post(
+        api, "/notifications/rules", {"event": "guardrail_triggered", "channel": "team", "dedup_minutes": 60}
+    )
+    post(
+        api,
+        "/notifications/channels",
+        {"key": "nowhere", "type": "webhook", "config": {"url": closed_port_url()}},
+    )
+    rule = {"event": "guardrail_triggered", "channel": "nowhere", "scope": {"experiment": "latency-exp"}}
+    post(api, "/notifications/rules", rule)
 
 
 def define(api: str) -> None:
@@ -119,12 +141,16 @@ def test_guardrails_pause_and_roll_back_within_a_few_intervals(tmp_path):
         "LOTTY_ADMIN_KEY": ADMIN_KEY,
         "LOTTY_GUARDRAIL_INTERVAL_SECONDS": "1",
         "LOTTY_FLUSH_INTERVAL_SECONDS": "1",
+        "LOTTY_NOTIFICATION_INTERVAL_SECONDS": "1",
+        "LOTTY_NOTIFICATION_MAX_ATTEMPTS": "2",
+        "LOTTY_NOTIFICATION_RETRY_SECONDS": "1",
     }
     assert run_cli("init", "--data-dir", str(data_dir), env=env).returncode == 0
     server = Server(data_dir, env=env)
-    with server:
+    with server, http_sink() as sink:
         api = f"{server.url}/api/v1"
         define(api)
+        subscribe(api, sink)
         events = breaching_events(api)
         answer = post(api, "/events", {"events": events})
         assert answer["accepted"] == len(events), answer
@@ -167,6 +193,22 @@ def test_guardrails_pause_and_roll_back_within_a_few_intervals(tmp_path):
         assert 0 < trigger["samples"] < SUBJECTS
         assert datetime.fromisoformat(trigger["triggered_at"]) <= datetime.now(UTC)
 
+        # one webhook per action, each with its experiment's trigger
+        wait_for(lambda: len(sink.received) == 2)
+        payloads = {r.json()["experiment"]: r.json() for r in sink.received}
+        assert payloads["errors-exp"]["data"]["action"] == "pause"
+        assert payloads["latency-exp"]["data"]["action"] == "rollback"
+        assert payloads["latency-exp"]["data"]["triggers"][0]["id"] == trigger["id"]
+        assert all(r.headers["x-lotty-event"] == "guardrail_triggered" for r in sink.received)
+
+        # the dead channel: retried once, then failed with the error; the jobs keep running
+        def failed() -> list[dict[str, Any]]:
+            return get(api, "/notifications/deliveries?channel=nowhere&status=failed")["items"]
+
+        wait_for(failed)
+        [dead] = failed()
+        assert dead["attempts"] == 2 and "could not reach" in dead["last_error"], dead
+
         # resumed, the error rule fires again at the next tick: two triggers, newest first
         first = get(api, "/experiments/errors-exp/guardrail-triggers")["items"]
         assert [t["observed_value"] for t in first] == [1.0]
@@ -178,6 +220,12 @@ def test_guardrails_pause_and_roll_back_within_a_few_intervals(tmp_path):
         assert {(t["metric"], t["action"], t["observed_value"]) for t in items} == {
             ("error_rate", "pause", 1.0)
         }
+        # ... and its notification, inside the rule's dedup window, is suppressed: the sink hears nothing
+        deliveries = get(api, "/notifications/deliveries?channel=team&experiment=errors-exp")["items"]
+        assert [d["status"] for d in deliveries] == ["suppressed", "sent"]
+        assert "dedup window" in deliveries[0]["last_error"]
+        time.sleep(2)  # outbox ticks
+        assert len(sink.received) == 2
         log = get(api, "/experiments/errors-exp/log")["items"]
         assert [e["action"] for e in log[:3]] == ["pause", "resume", "pause"]
         assert log[0]["actor"] == log[2]["actor"] == "system" != log[1]["actor"]

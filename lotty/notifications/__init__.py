@@ -1,0 +1,1 @@
+"""Notifications (SPEC §6): channels, rules, the outbox and its deliveries."""
