@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from lotty.instance import Lotty
-from lotty.notifications.delivery import DeliveryRun, RetryPolicy, deliver_due
+from lotty.notifications.delivery import DeliveryRun, RetryPolicy, deliver_due, prune_deliveries
 
 log = logging.getLogger("lotty.jobs")
 
@@ -21,3 +21,10 @@ def deliver_notifications(lotty: Lotty) -> DeliveryRun:
     elif run.sent:
         log.info("notification outbox: %d sent", run.sent)
     return run
+
+
+def prune_notification_log(lotty: Lotty) -> int:
+    removed = prune_deliveries(lotty.store, lotty.clock())
+    if removed:
+        log.info("notification log: forgot %d finished deliveries older than 90 days", removed)
+    return removed

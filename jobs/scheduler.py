@@ -11,7 +11,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from jobs.guardrails import check_guardrails
 from jobs.lake import compact_lake, flush_lake
-from jobs.notifications import deliver_notifications
+from jobs.notifications import deliver_notifications, prune_notification_log
 from lotty.instance import Lotty
 
 COMPACT_INTERVAL_SECONDS = 3600
@@ -40,5 +40,12 @@ def create_scheduler(lotty: Lotty) -> BackgroundScheduler:
         args=[lotty],
         id="notification-outbox",
         seconds=lotty.settings.notification_interval_seconds,
+    )
+    scheduler.add_job(
+        prune_notification_log,
+        "interval",
+        args=[lotty],
+        id="notification-log-pruning",
+        seconds=COMPACT_INTERVAL_SECONDS,
     )
     return scheduler

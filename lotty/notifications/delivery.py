@@ -28,6 +28,7 @@ MAX_DELAY = timedelta(hours=1)
 # 408 (timeout), 425 (too early) and 429 (rate limited) are worth retrying.
 RETRYABLE_CLIENT_ERRORS = frozenset({408, 425, 429})
 ERROR_LIMIT = 500
+LOG_RETENTION = timedelta(days=90)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,3 +166,10 @@ def _attempt(row: dict[str, Any], send: Sender) -> SendResult:
         return send(request, SEND_TIMEOUT_SECONDS)
     except Exception as error:  # a sender bug must not lose the run's other outcomes
         return SendResult(None, f"{type(error).__name__}: {error}")
+
+
+def prune_deliveries(store: Store, now: datetime, keep: timedelta = LOG_RETENTION) -> int:
+    """Forget finished deliveries older than `keep` (the log would otherwise grow forever);
+    returns how many went."""
+    with store.transaction(catalog=False) as tx:
+        return int(tx.fetch_value("notifications/prune_deliveries", before=naive(now - keep)) or 0)

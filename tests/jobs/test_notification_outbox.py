@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from jobs.guardrails import check_guardrails
-from jobs.notifications import deliver_notifications
+from jobs.notifications import deliver_notifications, prune_notification_log
 from jobs.scheduler import create_scheduler
 from lotty.notifications.delivery import RetryPolicy, deliver_due
 from tests.report_world import API, EVENTS, at, define, write_events
@@ -212,3 +212,20 @@ def test_the_scheduler_runs_the_outbox_every_interval(lotty):
         == timedelta(seconds=lotty.settings.notification_interval_seconds)
         == timedelta(seconds=10)
     )
+
+
+def test_finished_deliveries_are_forgotten_after_90_days_pending_ones_never(
+    lotty, admin, make_user, clock, sink
+):
+    subscribe(admin, "webhook", {"url": f"{sink.url}/hook"})
+    a_status_change(admin, make_user)  # three deliveries
+    deliver_notifications(lotty)
+    sink.status = 503
+    assert admin.post(f"{API}/experiments/exp/pause").status_code == 200  # a fourth, which keeps failing
+    deliver_notifications(lotty)
+    clock.advance(days=89)
+    assert prune_notification_log(lotty) == 0
+    clock.advance(days=2)
+    assert prune_notification_log(lotty) == 3
+    assert [d["status"] for d in deliveries(admin)] == ["pending"]
+    assert create_scheduler(lotty).get_job("notification-log-pruning").func is prune_notification_log
