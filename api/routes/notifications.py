@@ -10,10 +10,12 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from api.deps import Actor, Cursor, Limit, LottyDep
 from lotty.model import Page
 from lotty.notifications import catalog
+from lotty.notifications.delivery import send_test
 from lotty.notifications.model import (
     Channel,
     ChannelPatch,
     ChannelSpec,
+    ChannelTestResult,
     Delivery,
     DeliveryStatus,
     NotificationEvent,
@@ -61,6 +63,15 @@ class ChannelsController(Controller):
     )
     def remove(self, lotty: LottyDep, actor: Actor, key: FromPath[str]) -> None:
         catalog.delete_channel(lotty.store, actor, key, lotty.clock())
+
+    @post(
+        "/{key:str}/test",
+        status_code=200,
+        summary="Send a test message through the channel now (admin); answers whether it got through",
+        sync_to_thread=True,
+    )
+    def test(self, lotty: LottyDep, actor: Actor, key: FromPath[str]) -> ChannelTestResult:
+        return send_test(lotty.store, actor, key, lotty.clock())
 
 
 class RulesController(Controller):

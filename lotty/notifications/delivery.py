@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from lotty.catalog.common import from_json, naive
+from lotty.auth import Principal, require_admin
+from lotty.catalog.common import from_json, naive, new_id, require_row
 from lotty.notifications.formats import HttpRequest, redact, render
+from lotty.notifications.model import ChannelTestResult
 from lotty.store import Store
 
 SEND_TIMEOUT_SECONDS = 5.0
@@ -173,3 +175,26 @@ def prune_deliveries(store: Store, now: datetime, keep: timedelta = LOG_RETENTIO
     returns how many went."""
     with store.transaction(catalog=False) as tx:
         return int(tx.fetch_value("notifications/prune_deliveries", before=naive(now - keep)) or 0)
+
+
+def send_test(
+    store: Store, actor: Principal, key: str, now: datetime, send: Sender = http_send
+) -> ChannelTestResult:
+    """Send one test message through a channel now, outside the outbox (nothing is logged), so an
+    admin sees at once whether the URL, token and headers work."""
+    require_admin(actor, "test notification channels")
+    with store.read() as tx:
+        row = require_row(tx.fetch_one("notifications/get_channel", key=key), "channel", key)
+    config = from_json(row["config"])
+    payload = {
+        "event": "channel_test",
+        "occurred_at": now.isoformat(),
+        "experiment": None,
+        "flag": None,
+        "owner": None,
+        "text": f"Test message for channel {key!r}, sent by {actor.user_id}. It works.",
+        "data": {},
+    }
+    result = send(render(row["type"], config, new_id("tst"), payload), SEND_TIMEOUT_SECONDS)
+    error = None if result.error is None else redact(result.error, config)[:ERROR_LIMIT]
+    return ChannelTestResult(channel=key, sent=result.ok, response_status=result.status_code, error=error)

@@ -117,3 +117,12 @@ class Delivery(msgspec.Struct, kw_only=True):
     updated_at: datetime
     sent_at: datetime | None
     payload: dict[str, Any]
+
+
+class ChannelTestResult(msgspec.Struct, kw_only=True):
+    """POST /notifications/channels/{key}/test: whether a test message got through, and if not, why."""
+
+    channel: str
+    sent: bool
+    response_status: int | None
+    error: str | None

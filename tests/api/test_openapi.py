@@ -6,6 +6,7 @@ BODYLESS_POSTS = {
     "/api/v1/users/{user_id}/keys",
     "/api/v1/event-types/{key}/archive",
     "/api/v1/metrics/{key}/archive",
+    "/api/v1/notifications/channels/{key}/test",
 }
 
 

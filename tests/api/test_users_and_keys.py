@@ -476,6 +476,7 @@ ADMIN_ROUTES: list[tuple[str, str, Body]] = [
     ("GET", "/api/v1/notifications/channels/{channel}", None),
     ("PATCH", "/api/v1/notifications/channels/{channel}", lambda w: {"config": {"url": "http://h/new"}}),
     ("DELETE", "/api/v1/notifications/channels/{channel}", None),
+    ("POST", "/api/v1/notifications/channels/{channel}/test", None),
     ("GET", "/api/v1/notifications/rules", None),
     ("POST", "/api/v1/notifications/rules", lambda w: {"event": "srm_detected", "channel": "team"}),
     ("GET", "/api/v1/notifications/rules/{rule}", None),

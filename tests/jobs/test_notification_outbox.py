@@ -229,3 +229,22 @@ def test_finished_deliveries_are_forgotten_after_90_days_pending_ones_never(
     assert prune_notification_log(lotty) == 3
     assert [d["status"] for d in deliveries(admin)] == ["pending"]
     assert create_scheduler(lotty).get_job("notification-log-pruning").func is prune_notification_log
+
+
+def test_a_channel_test_reports_whether_it_got_through(lotty, admin, make_user, sink):
+    working = subscribe(admin, "slack", {"url": f"{sink.url}/services/T/B/x"})
+    dead = subscribe(admin, "telegram", {"bot_token": "7:s3cret", "chat_id": 1, "api_url": closed_port_url()})
+    answer = admin.post(f"{CHANNELS}/{working}/test")
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"channel": working, "sent": True, "response_status": 200, "error": None}
+    (received,) = sink.received
+    assert received.json()["text"].startswith(f"[Lotty] Test message for channel '{working}'")
+    failed = admin.post(f"{CHANNELS}/{dead}/test").json()
+    assert failed["sent"] is False and failed["response_status"] is None
+    assert "could not reach" in failed["error"] and "s3cret" not in failed["error"]
+    sink.status = 403
+    refused = admin.post(f"{CHANNELS}/{working}/test").json()
+    assert (refused["sent"], refused["response_status"]) == (False, 403)
+    assert deliveries(admin) == []  # tests are not deliveries
+    assert make_user("experimenter").post(f"{CHANNELS}/{working}/test").status_code == 403
+    assert admin.post(f"{CHANNELS}/nope/test").status_code == 404
