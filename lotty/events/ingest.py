@@ -1,9 +1,10 @@
 """The events service: validate a batch, drop duplicates, store the rest durably (SPEC §4).
 
-One call per request: every event is checked on its own (`check_event`, pure); the survivors are
-deduplicated against the batch itself, against ids still being written by other requests, and
-against the index of ids accepted in the last 7 days; the accepted rows go to the fact writer as
-one submission, and the caller answers only after the returned futures resolve (durable).
+One call per request: the events are checked column-wise over the whole batch (`check_batch`,
+pure, and equal to checking each on its own with `check_event`); the survivors are deduplicated
+against the batch itself, against ids still being written by other requests, and against the index
+of ids accepted in the last 7 days; the accepted rows go to the fact writer as one submission, and
+the caller answers only after the returned futures resolve (durable).
 
 An id enters the dedup index only once its rows are durable; until then it is "in flight", and a
 request that repeats it waits for the original write too, so it never answers "duplicate" for an
@@ -24,17 +25,10 @@ import msgspec
 import polars as pl
 
 from lotty.errors import PayloadTooLargeError, ValidationError
+from lotty.events.batch import TokenCache, WireEvent, check_batch
 from lotty.events.dedup import DAY_US, DedupIndex, hash_ids
 from lotty.events.schema import EventSchemas, load_event_schemas
-from lotty.events.validation import (
-    MAX_BODY_BYTES,
-    MAX_EVENTS,
-    ClaimsCache,
-    Rejection,
-    Row,
-    check_event,
-    epoch_micros,
-)
+from lotty.events.validation import MAX_BODY_BYTES, MAX_EVENTS, Rejection, Row, epoch_micros
 from lotty.store import Store, sql_text
 from lotty.store.writer import FactWriter
 
@@ -56,20 +50,33 @@ class _Batch(msgspec.Struct, forbid_unknown_fields=True):
     events: list[Any]
 
 
+class _PlainBatch(msgspec.Struct, forbid_unknown_fields=True):
+    events: list[WireEvent]
+
+
 _decode_batch = msgspec.json.Decoder(_Batch).decode
+_decode_plain_batch = msgspec.json.Decoder(_PlainBatch).decode
 
 
 def decode_batch(body: bytes) -> list[Any]:
     """The events of a request body `{"events": [...]}`, decoded by msgspec in one pass.
 
     The whole batch is refused (nothing stored) when the body is over 4 MiB (413), is not JSON or
-    not that shape, or holds more than 1000 events (400). Each event stays a plain JSON value so
-    that one bad event is rejected on its own.
+    not that shape, or holds more than 1000 events (400). When every event has the plain shape
+    they come back as `WireEvent` structs (for the column-wise checks); otherwise each event stays
+    a plain JSON value, so that one bad event is rejected on its own.
     """
     if len(body) > MAX_BODY_BYTES:
         raise PayloadTooLargeError(
             f"request body is larger than {MAX_BODY_BYTES} bytes", details={"limit": MAX_BODY_BYTES}
         )
+    try:
+        plain: list[Any] = _decode_plain_batch(body).events
+    except msgspec.DecodeError:  # ValidationError included: some event has another shape
+        pass
+    else:
+        check_batch_size(plain)
+        return plain
     try:
         events = _decode_batch(body).events
     except msgspec.ValidationError as error:
@@ -106,6 +113,7 @@ class EventIngest:
         self._writer = writer
         self._lock = threading.RLock()
         self._in_flight: dict[int, Future[None]] = {}
+        self._tokens = TokenCache()  # decision ids verified with this secret, across batches
         self.index = DedupIndex(window_days)
         self.schemas: EventSchemas = load_event_schemas(store)
         self._rebuild_index()
@@ -144,16 +152,7 @@ class EventIngest:
         """
         check_batch_size(events)
         now_us = epoch_micros(self._clock())
-        schemas, secret = self.schemas, self._secret
-        claims: ClaimsCache = {}
-        errors: list[Rejection] = []
-        candidates: list[Row] = []
-        for index, event in enumerate(events):
-            outcome = check_event(index, event, schemas, secret, now_us, claims)
-            if isinstance(outcome, Rejection):
-                errors.append(outcome)
-            else:
-                candidates.append(outcome)
+        candidates, errors = check_batch(events, self.schemas, self._secret, now_us, self._tokens)
         duplicates = 0
         waits: list[Future[None]] = []
         accepted: list[Row] = []
