@@ -116,25 +116,25 @@ def check_batch(
 
     flagged: set[int] = set()
     flagged.update(_bad_strings(ids, MAX_EVENT_ID_CHARS))
-    flagged.update(_bad_strings(types, None))
-    flagged.update(_bad_strings(decisions, None))
     flagged.update(_bad_strings(subjects, MAX_SUBJECT_ID_CHARS))
     flagged.update(_bad_types_and_properties(types, properties, schemas))
     micros = {stamp: _timestamp_micros(stamp, now_us) for stamp in set(stamps)}
     if None in micros.values():
         flagged.update(i for i, stamp in enumerate(stamps) if micros[stamp] is None)
-    outcomes, unverified = _verified_outcomes(decisions, subjects, secret, tokens)
-    if unverified:
-        pairs = zip(decisions, subjects, strict=True)
-        flagged.update(i for i, pair in enumerate(pairs) if pair in unverified)
+    outcomes, subject_of = _verified_outcomes(decisions, subjects, secret, tokens)
+    expected = list(map(subject_of.get, decisions))
+    if expected != subjects:  # an unverified decision_id, or another subject than its decision's
+        flagged.update(i for i, (a, b) in enumerate(zip(expected, subjects, strict=True)) if a != b)
 
+    texts = list(map(bytes.decode, map(_encode_json, properties)))
+    columns = zip(ids, types, decisions, subjects, stamps, texts, strict=True)
+    if not flagged:
+        return [(i, t, d, s, *outcomes[d], micros[ts], now_us, text) for i, t, d, s, ts, text in columns], []
     rows: list[Row] = []
     rejections: list[Rejection] = []
-    texts = [_encode_json(p).decode() if p else "{}" for p in properties]
-    columns = zip(ids, types, decisions, subjects, stamps, texts, strict=True)
     for index, (i, t, d, s, ts, text) in enumerate(columns):
         if index not in flagged:
-            rows.append((i, t, d, s, *outcomes[d, s], micros[ts], now_us, text))
+            rows.append((i, t, d, s, *outcomes[d], micros[ts], now_us, text))
             continue
         outcome = check_event(index, events[index].as_json(), schemas, secret, now_us, tokens.claims)
         if isinstance(outcome, Rejection):
@@ -180,7 +180,7 @@ def _bad_types_and_properties(
     flagged: list[int] = []
     for key, indices in groups.items():
         schema = schemas.get(key)
-        if schema is None or schema.archived:
+        if schema is None or schema.archived or not key.strip():
             flagged.extend(indices)
         else:
             group = properties if len(indices) == len(types) else [properties[i] for i in indices]
@@ -230,16 +230,19 @@ Outcome = tuple[str, str | None, int | None, str | None]
 
 def _verified_outcomes(
     decisions: list[str], subjects: list[str], secret: bytes, tokens: TokenCache
-) -> tuple[dict[tuple[str, str], Outcome], set[tuple[str, str]]]:
-    """For each distinct (decision_id, subject_id) whose token verifies and was issued for that
-    subject: the decision's flag, experiment, version and variant; and the set of the others."""
-    outcomes: dict[tuple[str, str], Outcome] = {}
-    unverified: set[tuple[str, str]] = set()
-    for pair in set(zip(decisions, subjects, strict=True)):
-        token, subject = pair
+) -> tuple[dict[str, Outcome], dict[str, str]]:
+    """For each distinct decision_id that verifies: its flag, experiment, version and variant, and
+    (when one of the batch's subject_ids was checked against it and matched) that subject_id.
+
+    Blank decision ids need no check of their own: whitespace is no base64url, so they never verify.
+    """
+    outcomes: dict[str, Outcome] = {}
+    subject_of: dict[str, str] = {}
+    for token, subject in dict(zip(decisions, subjects, strict=True)).items():  # one subject per token
         claims = tokens.verify(secret, token)
-        if isinstance(claims, InvalidDecisionId) or not tokens.matches(token, claims, subject):
-            unverified.add(pair)
-        else:
-            outcomes[pair] = (claims.flag, claims.experiment, claims.version, claims.variant)
-    return outcomes, unverified
+        if isinstance(claims, InvalidDecisionId):
+            continue
+        outcomes[token] = (claims.flag, claims.experiment, claims.version, claims.variant)
+        if tokens.matches(token, claims, subject):
+            subject_of[token] = subject
+    return outcomes, subject_of

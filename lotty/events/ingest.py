@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from datetime import datetime, timedelta
 from functools import partial
+from itertools import repeat
 from typing import Any, cast
 
 import msgspec
@@ -159,27 +161,21 @@ class EventIngest:
         accepted_hashes: list[int] = []
         written: Future[None] | None = None
         if candidates:
-            hashes = hash_ids([row[0] for row in candidates])
-            seen: set[str] = set()
+            ids = [row[0] for row in candidates]
+            hashes = hash_ids(ids)
+            hash_list = hashes.to_list()
             with self._lock:
                 known = self.index.contains(hashes)
                 in_flight = self._in_flight
-                for row, h, old in zip(candidates, hashes.to_list(), known, strict=True):
-                    if old or row[0] in seen:
-                        duplicates += 1
-                        continue
-                    original = in_flight.get(h)
-                    if original is not None:
-                        duplicates += 1
-                        waits.append(original)
-                        continue
-                    seen.add(row[0])
-                    accepted.append(row)
-                    accepted_hashes.append(h)
+                if not any(known) and in_flight.keys().isdisjoint(hash_list) and len(set(ids)) == len(ids):
+                    accepted, accepted_hashes = candidates, hash_list  # the usual batch: all new
+                else:
+                    duplicates = self._drop_duplicates(
+                        candidates, hash_list, known, accepted, accepted_hashes, waits
+                    )
                 if accepted:
                     written = self._writer.submit({"events": accepted})
-                    for h in accepted_hashes:
-                        in_flight[h] = written
+                    in_flight.update(dict.fromkeys(accepted_hashes, written))
             if written is not None:
                 written.add_done_callback(partial(self._settle, accepted_hashes, now_us // DAY_US))
                 waits.append(written)
@@ -188,6 +184,34 @@ class EventIngest:
         )
         return result, list({id(w): w for w in waits}.values())
 
+    def _drop_duplicates(
+        self,
+        candidates: list[Row],
+        hashes: list[int],
+        known: list[bool],
+        accepted: list[Row],
+        accepted_hashes: list[int],
+        waits: list[Future[None]],
+    ) -> int:
+        """Fill `accepted` (and their hashes) with the candidates that are not duplicates, in order,
+        and `waits` with the in-flight writes of repeated ids; returns how many were duplicates."""
+        duplicates = 0
+        seen: set[str] = set()
+        in_flight = self._in_flight
+        for row, h, old in zip(candidates, hashes, known, strict=True):
+            if old or row[0] in seen:
+                duplicates += 1
+                continue
+            original = in_flight.get(h)
+            if original is not None:
+                duplicates += 1
+                waits.append(original)
+                continue
+            seen.add(row[0])
+            accepted.append(row)
+            accepted_hashes.append(h)
+        return duplicates
+
     def _settle(self, hashes: list[int], day: int, written: Future[None]) -> None:
         """Runs when a batch's write finished: durable ids join the index; failed ones are forgotten
         (the request failed, so the client will send them again)."""
@@ -195,6 +219,9 @@ class EventIngest:
             if written.exception() is None:
                 self.index.add(hashes, day)
             in_flight = self._in_flight
+            if list(map(in_flight.get, hashes)).count(written) == len(hashes):  # all still this write's
+                deque(map(in_flight.pop, hashes, repeat(None)), maxlen=0)  # consumed in C, no Python loop
+                return
             for h in hashes:
                 if in_flight.get(h) is written:
                     del in_flight[h]
