@@ -27,10 +27,12 @@ from lotty.events.validation import (
     MAX_FUTURE_US,
     MAX_SUBJECT_ID_CHARS,
     ClaimsCache,
+    Columns,
     Rejection,
     Row,
     check_event,
     epoch_micros,
+    to_columns,
 )
 from lotty.tokens import DecisionClaims, InvalidDecisionId, verify_decision_id
 
@@ -102,10 +104,11 @@ class TokenCache:
 
 def check_batch(
     events: Sequence[Any], schemas: EventSchemas, secret: bytes, now_us: int, tokens: TokenCache
-) -> tuple[list[Row], list[Rejection]]:
-    """The rows to store, in batch order, and the rejections, by index: the same as `check_event`
-    on each event in turn (`tokens` may carry verified decision ids over from earlier batches)."""
-    if not set(map(type, events)) <= {WireEvent}:
+) -> tuple[Columns, list[Rejection]]:
+    """The rows to store, in batch order and column by column, and the rejections, by index: the
+    same as `check_event` on each event in turn (`tokens` may carry verified decision ids over
+    from earlier batches)."""
+    if not events or not set(map(type, events)) <= {WireEvent}:
         return check_each(events, schemas, secret, now_us, tokens)
     ids = [event.event_id for event in events]
     types = [event.event_type for event in events]
@@ -127,11 +130,27 @@ def check_batch(
         flagged.update(i for i, (a, b) in enumerate(zip(expected, subjects, strict=True)) if a != b)
 
     texts = list(map(bytes.decode, map(_encode_json, properties)))
-    columns = zip(ids, types, decisions, subjects, stamps, texts, strict=True)
-    if not flagged:
-        return [(i, t, d, s, *outcomes[d], micros[ts], now_us, text) for i, t, d, s, ts, text in columns], []
+    if not flagged:  # the usual batch: the columns are built whole, no tuple per event
+        decided = map(outcomes.__getitem__, decisions)
+        flags, experiments, versions, variants = map(list, zip(*decided, strict=True))
+        times = list(map(micros.__getitem__, stamps))
+        received = [now_us] * len(events)
+        return [
+            ids,
+            types,
+            decisions,
+            subjects,
+            flags,
+            experiments,
+            versions,
+            variants,
+            times,
+            received,
+            texts,
+        ], []
     rows: list[Row] = []
     rejections: list[Rejection] = []
+    columns = zip(ids, types, decisions, subjects, stamps, texts, strict=True)
     for index, (i, t, d, s, ts, text) in enumerate(columns):
         if index not in flagged:
             rows.append((i, t, d, s, *outcomes[d], micros[ts], now_us, text))
@@ -141,12 +160,12 @@ def check_batch(
             rejections.append(outcome)
         else:
             rows.append(outcome)
-    return rows, rejections
+    return to_columns(rows), rejections
 
 
 def check_each(
     events: Sequence[Any], schemas: EventSchemas, secret: bytes, now_us: int, tokens: TokenCache
-) -> tuple[list[Row], list[Rejection]]:
+) -> tuple[Columns, list[Rejection]]:
     """The reference: `check_event` on every event in turn."""
     rows: list[Row] = []
     rejections: list[Rejection] = []
@@ -156,7 +175,7 @@ def check_each(
             rejections.append(outcome)
         else:
             rows.append(outcome)
-    return rows, rejections
+    return to_columns(rows), rejections
 
 
 def _bad_strings(column: list[str], limit: int | None) -> list[int]:

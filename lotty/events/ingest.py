@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from datetime import datetime, timedelta
 from functools import partial
-from itertools import repeat
+from itertools import compress, repeat
 from typing import Any, cast
 
 import msgspec
@@ -30,7 +30,7 @@ from lotty.errors import PayloadTooLargeError, ValidationError
 from lotty.events.batch import TokenCache, WireEvent, check_batch
 from lotty.events.dedup import DAY_US, DedupIndex, hash_ids
 from lotty.events.schema import EventSchemas, load_event_schemas
-from lotty.events.validation import MAX_BODY_BYTES, MAX_EVENTS, Rejection, Row, epoch_micros
+from lotty.events.validation import MAX_BODY_BYTES, MAX_EVENTS, Columns, Rejection, epoch_micros
 from lotty.store import Store, sql_text
 from lotty.store.writer import FactWriter
 
@@ -155,62 +155,50 @@ class EventIngest:
         check_batch_size(events)
         now_us = epoch_micros(self._clock())
         candidates, errors = check_batch(events, self.schemas, self._secret, now_us, self._tokens)
+        ids = candidates[0]
         duplicates = 0
         waits: list[Future[None]] = []
-        accepted: list[Row] = []
+        accepted: Columns = candidates
         accepted_hashes: list[int] = []
         written: Future[None] | None = None
-        if candidates:
-            ids = [row[0] for row in candidates]
+        if ids:
             hashes = hash_ids(ids)
-            hash_list = hashes.to_list()
+            accepted_hashes = hashes.to_list()
             with self._lock:
                 known = self.index.contains(hashes)
                 in_flight = self._in_flight
-                if not any(known) and in_flight.keys().isdisjoint(hash_list) and len(set(ids)) == len(ids):
-                    accepted, accepted_hashes = candidates, hash_list  # the usual batch: all new
-                else:
-                    duplicates = self._drop_duplicates(
-                        candidates, hash_list, known, accepted, accepted_hashes, waits
-                    )
-                if accepted:
-                    written = self._writer.submit({"events": accepted})
+                usual = not any(known) and in_flight.keys().isdisjoint(accepted_hashes)
+                if not (usual and len(set(ids)) == len(ids)):  # else all are new: the usual batch
+                    new = self._new_ids(ids, accepted_hashes, known, waits)
+                    duplicates = len(ids) - sum(new)
+                    accepted = [list(compress(column, new)) for column in candidates]
+                    accepted_hashes = list(compress(accepted_hashes, new))
+                if accepted_hashes:
+                    written = self._writer.submit_columns("events", accepted)
                     in_flight.update(dict.fromkeys(accepted_hashes, written))
             if written is not None:
                 written.add_done_callback(partial(self._settle, accepted_hashes, now_us // DAY_US))
                 waits.append(written)
         result = IngestResult(
-            accepted=len(accepted), duplicates=duplicates, rejected=len(errors), errors=errors
+            accepted=len(accepted_hashes), duplicates=duplicates, rejected=len(errors), errors=errors
         )
         return result, list({id(w): w for w in waits}.values())
 
-    def _drop_duplicates(
-        self,
-        candidates: list[Row],
-        hashes: list[int],
-        known: list[bool],
-        accepted: list[Row],
-        accepted_hashes: list[int],
-        waits: list[Future[None]],
-    ) -> int:
-        """Fill `accepted` (and their hashes) with the candidates that are not duplicates, in order,
-        and `waits` with the in-flight writes of repeated ids; returns how many were duplicates."""
-        duplicates = 0
+    def _new_ids(
+        self, ids: list[str], hashes: list[int], known: list[bool], waits: list[Future[None]]
+    ) -> list[bool]:
+        """For each candidate, whether it is new: not in the index, not an earlier id of the batch
+        and not being written by another request (whose write then goes to `waits`)."""
+        new: list[bool] = []
         seen: set[str] = set()
         in_flight = self._in_flight
-        for row, h, old in zip(candidates, hashes, known, strict=True):
-            if old or row[0] in seen:
-                duplicates += 1
-                continue
-            original = in_flight.get(h)
+        for event_id, h, old in zip(ids, hashes, known, strict=True):
+            original = None if old or event_id in seen else in_flight.get(h)
             if original is not None:
-                duplicates += 1
                 waits.append(original)
-                continue
-            seen.add(row[0])
-            accepted.append(row)
-            accepted_hashes.append(h)
-        return duplicates
+            new.append(not old and event_id not in seen and original is None)
+            seen.add(event_id)
+        return new
 
     def _settle(self, hashes: list[int], day: int, written: Future[None]) -> None:
         """Runs when a batch's write finished: durable ids join the index; failed ones are forgotten
