@@ -38,7 +38,7 @@ from lotty.tokens import DecisionClaims, InvalidDecisionId, verify_decision_id
 
 MAX_CACHED_TOKENS = 16_384
 """Decision ids remembered across batches (an exposure and its conversions share one, often in
-different batches); the cache is emptied when full, so it holds at most this many."""
+different batches); the cache is emptied when full, so it holds at most this many plus a batch."""
 
 _encode_json = msgspec.json.Encoder().encode
 _NONE = type(None)
@@ -80,12 +80,15 @@ class TokenCache:
         self.claims: ClaimsCache = {}
         self.subjects: dict[str, str] = {}
 
+    def trim(self) -> None:
+        """Empty the cache when it is full (call once per batch: a batch adds at most 1000)."""
+        if len(self.claims) >= self.limit:
+            self.claims.clear()
+            self.subjects.clear()
+
     def verify(self, secret: bytes, token: str) -> DecisionClaims | InvalidDecisionId:
         claims = self.claims.get(token)
         if claims is None:
-            if len(self.claims) >= self.limit:
-                self.claims.clear()
-                self.subjects.clear()
             try:
                 claims = verify_decision_id(secret, token)
             except InvalidDecisionId as error:
@@ -110,6 +113,7 @@ def check_batch(
     from earlier batches)."""
     if not events or not set(map(type, events)) <= {WireEvent}:
         return check_each(events, schemas, secret, now_us, tokens)
+    tokens.trim()
     ids = [event.event_id for event in events]
     types = [event.event_type for event in events]
     decisions = [event.decision_id for event in events]
@@ -167,6 +171,7 @@ def check_each(
     events: Sequence[Any], schemas: EventSchemas, secret: bytes, now_us: int, tokens: TokenCache
 ) -> tuple[Columns, list[Rejection]]:
     """The reference: `check_event` on every event in turn."""
+    tokens.trim()
     rows: list[Row] = []
     rejections: list[Rejection] = []
     for index, event in enumerate(events):

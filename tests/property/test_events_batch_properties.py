@@ -40,6 +40,8 @@ SCHEMAS = compile_event_types(
             "properties": '{"plan": {"type": "string", "required": true}}',
         },
         {"key": "legacy", "requires_exposure": True, "archived": True, "properties": {}},
+        # The catalog never makes a blank key, but the checks must not lean on that.
+        {"key": " ", "requires_exposure": False, "archived": False, "properties": {}},
     ]
 )
 
@@ -233,4 +235,7 @@ def test_decision_ids_remembered_across_batches_change_no_answer(batches):
         decoded = decode_batch(msgspec.json.encode({"events": events}))
         fresh = check_each(events, SCHEMAS, SECRET, NOW_US, TokenCache())
         assert check_batch(decoded, SCHEMAS, SECRET, NOW_US, tokens) == fresh
+        assert len(tokens.claims) <= 3 + len(events)
+    for events in batches:  # the reference path keeps the same bound
+        check_each([*events, "not an event"], SCHEMAS, SECRET, NOW_US, tokens)
         assert len(tokens.claims) <= 3 + len(events)
