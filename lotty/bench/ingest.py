@@ -5,11 +5,16 @@
 (b) the same rows built as Arrow tables and inserted into DuckDB directly, one commit per batch
     (the work of storing them, without HTTP, validation, dedup or durability), in the same run;
 (c) the dedup index's bytes per event id over 1M ids.
+
+Beside (a), the server's CPU time per batch (all its threads, from /proc) and the rate it implies
+for a core of its own: on a shared, loaded machine the server gets only part of CPU 0, so
+events/s alone mostly measures the neighbours.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 import time
@@ -80,25 +85,39 @@ def _events(subjects: list[tuple[str, str]], prefix: str) -> list[dict[str, Any]
     ]
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process and all its threads so far (Linux), None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
 def bench_http(
     data_dir: Path, key: str, subjects: list[tuple[str, str]], *, runs: int, seconds: int
-) -> list[float]:
+) -> tuple[list[float], list[float]]:
+    """Events/s of each run, and the server's CPU milliseconds per 1000-event batch (if known)."""
     template = data_dir / "events.json"
     template.write_text(json.dumps({"events": _events(subjects, "PFX")}))
     script = data_dir / "events.lua"
-    rates = []
+    rates, cpu_per_batch = [], []
     for run in range(runs):
         script.write_text(LUA % {"key": key, "template": template, "start": run * 10_000_000})
         port = free_port()
         process = serve("lotty", port, data_dir)
         try:
             wait_ready(port, process)
+            before = cpu_seconds(process.pid)
             result = wrk(port, "/api/v1/events", script, seconds, connections=4)
+            after = cpu_seconds(process.pid)
             rates.append(result["rps"] * BATCH)
+            if before is not None and after is not None and result["rps"]:
+                cpu_per_batch.append((after - before) * 1000 / (result["rps"] * seconds))
         finally:
             process.terminate()
             process.wait(timeout=60)
-    return rates
+    return rates, cpu_per_batch
 
 
 def bench_raw(subjects: list[tuple[str, str]], batches: int) -> float:
@@ -150,7 +169,7 @@ def main(args: Any) -> int:
         print(f"lotty bench ingest: medians of {args.runs} runs; ratio = lotty / baseline\n", flush=True)
         raw = [bench_raw(subjects, 200) for _ in range(args.runs)]
         if shutil.which("wrk"):
-            http = bench_http(data_dir, key, subjects, runs=args.runs, seconds=args.seconds)
+            http, cpu = bench_http(data_dir, key, subjects, runs=args.runs, seconds=args.seconds)
             rows = [
                 (
                     "events/s, 1000-event batches, durable",
@@ -159,6 +178,18 @@ def main(args: Any) -> int:
                     f"{median(http) / median(raw):.2f}x",
                 )
             ]
+            if cpu:
+                rows.append(
+                    ("server CPU ms per 1000-event batch (all threads)", f"{median(cpu):.2f}", "", "")
+                )
+                rows.append(
+                    (
+                        "events/s per second of server CPU (a core of its own)",
+                        f"{1_000_000 / median(cpu):,.0f}",
+                        f"{median(raw):,.0f}",
+                        f"{1_000_000 / median(cpu) / median(raw):.2f}x",
+                    )
+                )
             print(
                 table(
                     "(a) HTTP POST /api/v1/events, server on 1 core, 4 connections, beside (b) raw "

@@ -17,6 +17,7 @@ collides with probability n / 2^64 (about 5e-12 at 100 million ids).
 from __future__ import annotations
 
 import gc
+import operator
 import tracemalloc
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -64,17 +65,20 @@ class DedupIndex:
     # -- reads -----------------------------------------------------------------------------------
     def contains(self, hashes: pl.Series) -> list[bool]:
         """For each hash (UInt64 series from `hash_ids`), whether the index holds it."""
-        recent = self._recent
-        found = [h in recent for h in hashes.to_list()]
+        values = hashes.to_list()
+        found = list(map(self._recent.__contains__, values))
         if self._runs:
-            query = pl.col("q")
-            hits = []
+            # Eager binary searches of the sorted queries (neighbouring queries share the upper
+            # levels of their search paths in cache); hits are rare, so they come back as a set.
+            query = hashes.sort()
+            hit = pl.repeat(False, len(query), eager=True)
             for run in self._runs:
-                column = pl.lit(run.get_column("h"))
+                column = run.get_column("h")
                 at = column.search_sorted(query, side="left").clip(upper_bound=run.height - 1)
-                hits.append(column.gather(at) == query)
-            in_runs = pl.DataFrame({"q": hashes}).select(pl.any_horizontal(hits)).to_series()
-            found = [a or b for a, b in zip(found, in_runs.to_list(), strict=True)]
+                hit = hit | (column.gather(at) == query)
+            in_runs = set(query.filter(hit).to_list())
+            if in_runs:
+                found = list(map(operator.or_, found, map(in_runs.__contains__, values)))
         return found
 
     # -- writes ----------------------------------------------------------------------------------
@@ -83,8 +87,7 @@ class DedupIndex:
         if day > self._today:
             self.expire(day)
         recent = self._recent
-        for h in hashes:
-            recent[h] = day
+        recent.update(dict.fromkeys(hashes, day))
         if len(recent) >= self.run_size:
             self._push(_run(list(recent), list(recent.values())))
             self._recent = {}

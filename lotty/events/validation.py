@@ -10,6 +10,7 @@ schema; the decision_id verifies and was issued for this subject_id; the timesta
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -47,6 +48,15 @@ TIMESTAMP_TOO_OLD = "TIMESTAMP_TOO_OLD"
 Row = tuple[Any, ...]
 """One `events` row in FACT_SCHEMAS order: event_id, event_type, decision_id, subject_id, flag,
 experiment, experiment_version, variant, ts (µs), received_at (µs), properties (JSON text)."""
+ROW_WIDTH = 11
+Columns = list[list[Any]]
+"""Rows given column by column: ROW_WIDTH lists of equal length, in the order of `Row`."""
+
+
+def to_columns(rows: Sequence[Row]) -> Columns:
+    """The same rows, one list per column."""
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in range(ROW_WIDTH)]
+
 
 ClaimsCache = dict[str, DecisionClaims | InvalidDecisionId]
 

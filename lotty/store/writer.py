@@ -1,6 +1,7 @@
 """Group commit for fact rows: many requests' rows, one fsync, durable before anyone returns.
 
-Callers `submit` rows and wait on the returned future. One writer thread drains the queue,
+Callers `submit` rows (or `submit_columns`, the same rows column by column) and wait on the
+returned future. One writer thread drains the queue,
 appends the batch to the journal as one frame and fdatasyncs it (the acknowledgement), then
 keeps the rows in memory and applies them to DuckDB in large transactions: when enough rows
 have gathered, when they are old enough, on `flush()` and on `close()`.
@@ -28,6 +29,9 @@ from lotty.store.sqlfiles import sql_text
 log = logging.getLogger("lotty.writer")
 
 Rows = dict[str, Sequence[Sequence[Any]]]  # table → rows as tuples in FACT_SCHEMAS column order
+Columns = list[list[Any]]  # one table's rows as one list per column, in FACT_SCHEMAS order
+COLUMNS_KEY = "{}/columns"
+"""A journal frame maps each table to its rows, or `COLUMNS_KEY.format(table)` to its columns."""
 _STOP = object()
 CONVERT_SECONDS = 0.05
 _encode = msgspec.msgpack.Encoder().encode
@@ -43,6 +47,26 @@ def _columns_batch(table: str, columns: Sequence[Sequence[Any]]) -> pa.RecordBat
     return pa.RecordBatch.from_arrays(
         [pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)], schema=schema
     )
+
+
+_COLUMNS_SUFFIX = COLUMNS_KEY.format("")
+
+
+def _buffer_frame(frame: dict[str, list[Any]], buffer: dict[str, list[pa.RecordBatch]]) -> int:
+    """Add a journal frame's rows to `buffer` as Arrow record batches; returns how many rows."""
+    count = 0
+    for key, data in frame.items():
+        if key.endswith(_COLUMNS_SUFFIX):
+            table = key.removesuffix(_COLUMNS_SUFFIX)
+            rows = len(data[0]) if data else 0
+            batch = _columns_batch(table, data) if rows else None
+        else:
+            table, rows = key, len(data)
+            batch = _record_batch(table, data) if rows else None
+        if batch is not None:
+            buffer.setdefault(table, []).append(batch)
+            count += rows
+    return count
 
 
 class _Flush:
@@ -92,6 +116,16 @@ class FactWriter:
             future.set_result(None)
             return future
         self._queue.put((rows, future))
+        return future
+
+    def submit_columns(self, table: str, columns: Columns) -> Future[None]:
+        """Queue rows given column by column (no tuple per row to build, journal or convert);
+        the future resolves once they are durable in the journal."""
+        future: Future[None] = Future()
+        if not columns[0]:
+            future.set_result(None)
+            return future
+        self._queue.put(({COLUMNS_KEY.format(table): columns}, future))
         return future
 
     def flush(self) -> None:
@@ -153,10 +187,16 @@ class FactWriter:
 
     def _sync(self, batch: list[tuple[Rows, Future[None]]], buffer: dict[str, list[pa.RecordBatch]]) -> int:
         """Journal the batch as one frame, fdatasync, acknowledge; returns the rows added to buffer."""
-        merged: dict[str, list[Sequence[Any]]] = {}
+        merged: dict[str, list[Any]] = {}
         for rows, _ in batch:
-            for table, table_rows in rows.items():
-                merged.setdefault(table, []).extend(table_rows)
+            for key, data in rows.items():
+                if not key.endswith(_COLUMNS_SUFFIX):
+                    merged.setdefault(key, []).extend(data)
+                elif key in merged:
+                    for column, values in zip(merged[key], data, strict=True):
+                        column.extend(values)
+                else:
+                    merged[key] = [list(values) for values in data]  # copies: the caller's lists stay theirs
         try:
             self._journal.append(_encode(merged))
             self._journal.sync()
@@ -168,15 +208,9 @@ class FactWriter:
         self.batches_synced += 1
         for _, future in batch:
             future.set_result(None)
-        count = 0
-        for table, table_rows in merged.items():
-            if not table_rows:
-                continue
-            # Converting each small batch now spreads the cost evenly, instead of one long burst
-            # holding the GIL while a large apply converts everything at once.
-            buffer.setdefault(table, []).append(_record_batch(table, table_rows))
-            count += len(table_rows)
-        return count
+        # Converting each small batch now spreads the cost evenly, instead of one long burst
+        # holding the GIL while a large apply converts everything at once.
+        return _buffer_frame(merged, buffer)
 
     def _apply(self, buffer: dict[str, list[pa.RecordBatch]]) -> None:
         """Move buffered rows into DuckDB with the journal segments that hold them, then drop those."""
@@ -225,8 +259,7 @@ class FactWriter:
                 continue
             batches: dict[str, list[pa.RecordBatch]] = {}
             for frame in self._journal.read(segment):
-                for table, table_rows in _decode(frame).items():
-                    batches.setdefault(table, []).append(_record_batch(table, table_rows))
+                _buffer_frame(_decode(frame), batches)
             self._insert(batches, [segment])
             self._journal.remove([segment])
         if leftover:

@@ -25,9 +25,9 @@ class HeldWriter:
     def __init__(self) -> None:
         self.submitted: list[tuple[dict, Future[None]]] = []
 
-    def submit(self, rows: dict) -> Future[None]:
+    def submit_columns(self, table: str, columns: list[list]) -> Future[None]:
         future: Future[None] = Future()
-        self.submitted.append((rows, future))
+        self.submitted.append(({table: list(zip(*columns, strict=True))}, future))
         return future
 
 

@@ -83,6 +83,27 @@ def test_rows_left_in_the_journal_are_replayed_once_at_start(store, tmp_path):
     again.close()
 
 
+def test_rows_given_as_columns_are_journaled_and_replayed_like_rows(store, tmp_path):
+    """Column submissions (events) share frames with row submissions and survive a crash alike."""
+    writer = FactWriter(store, tmp_path / "j", apply_rows=10**9, apply_seconds=3600)
+    rows = [enrolment(i) for i in range(6)]
+    columns = [list(column) for column in zip(*rows[:4], strict=True)]
+    futures = [
+        writer.submit_columns("enrolments", [column[:2] for column in columns]),
+        writer.submit_columns("enrolments", [column[2:] for column in columns]),
+        writer.submit({"enrolments": rows[4:]}),
+        writer.submit_columns("enrolments", [[] for _ in columns]),  # nothing to store
+    ]
+    for future in futures:
+        future.result(timeout=10)
+    writer._apply = lambda buffer: None  # crash before any apply
+    writer.close()
+    assert count(store) == 0
+    FactWriter(store, tmp_path / "j").close()
+    stored = store.cursor().execute("SELECT * FROM enrolments ORDER BY subject_id").fetchall()
+    assert [row[2] for row in stored] == [f"u-{i}" for i in range(6)]
+
+
 def test_a_segment_already_applied_is_not_applied_again(store, tmp_path):
     journal_dir = tmp_path / "j"
     writer = FactWriter(store, journal_dir, apply_rows=10**9, apply_seconds=3600)
