@@ -80,6 +80,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from lotty.bench.report_bench import main as bench_report
 
         return bench_report(args)
+    if args.what == "guardrails":
+        from lotty.bench.guardrails_bench import main as bench_guardrails
+
+        return bench_guardrails(args)
     raise LottyError(f"unknown benchmark {args.what!r}")
 
 
@@ -118,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_guardrails_commands(commands)
 
     bench = commands.add_parser("bench", help="benchmarks beside a baseline measured in the same run")
-    bench.add_argument("what", choices=["decide", "ingest", "report"], help="what to measure")
+    bench.add_argument("what", choices=["decide", "ingest", "report", "guardrails"], help="what to measure")
     bench.add_argument("--runs", type=int, default=3, help="repetitions; medians are reported")
     bench.add_argument("--seconds", type=int, default=10, help="duration of each HTTP load run")
     bench.add_argument("--connections", type=int, default=8, help="concurrent HTTP connections")
@@ -127,6 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--memory-subjects", type=int, default=1_000_000, help="subjects for the memory figure"
     )
     bench.add_argument("--sizes", default="10M,50M", help="report: events per run, e.g. 1M,10M,50M")
+    bench.add_argument("--events", default="10M", help="guardrails: events generated, e.g. 1M, 10M")
+    bench.add_argument("--experiments", type=int, default=100, help="guardrails: running experiments")
     bench.set_defaults(run=cmd_bench)
     return parser
 

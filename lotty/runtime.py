@@ -18,13 +18,14 @@ import msgspec
 
 from lotty.catalog.common import naive
 from lotty.decision import decide
+from lotty.decision_log import DecisionLogBuffer
 from lotty.enrolment import Enrolment, EnrolmentState, ParticipationPolicy, epoch_seconds, subject_key
 from lotty.metrics import ServerMetrics, new_reason_counts
 from lotty.settings import Settings
 from lotty.snapshot import ExperimentIds, Snapshot, load_snapshot
 from lotty.store import Store
 from lotty.store.writer import FactWriter
-from lotty.tokens import issue_decision_id, subject_digest
+from lotty.tokens import issue_decision_ids, subject_digest
 
 log = logging.getLogger("lotty.decide")
 
@@ -65,6 +66,9 @@ class DecideService:
         self._clock = clock
         self._writer = writer
         self._log_mode = settings.decision_log
+        self._decision_log = DecisionLogBuffer() if self._log_mode == "async" else None
+        if self._decision_log is not None:
+            writer.add_async_source("decisions", self._decision_log.drain)
         self.policy = policy_from(settings)
         self._ids = ExperimentIds()
         self._pending: dict[tuple[int, int], Future[None]] = {}
@@ -132,7 +136,13 @@ class DecideService:
                     pending = self._pending.get((key, enrolment.experiment))
                     if pending is not None:
                         waits.append(pending)
-        secret = self._secret
+        decisions = outcome.decisions
+        ids = issue_decision_ids(
+            self._secret,
+            [(d.flag, d.experiment, d.experiment_version, d.variant) for d in decisions],
+            digest,
+            now_ms,
+        )
         issued = [
             IssuedDecision(
                 flag=d.flag,
@@ -141,18 +151,9 @@ class DecideService:
                 experiment=d.experiment,
                 experiment_version=d.experiment_version,
                 variant=d.variant,
-                decision_id=issue_decision_id(
-                    secret,
-                    flag=d.flag,
-                    experiment=d.experiment,
-                    version=d.experiment_version,
-                    variant=d.variant,
-                    subject_id=subject_id,
-                    now_ms=now_ms,
-                    digest=digest,
-                ),
+                decision_id=decision_id,
             )
-            for d in outcome.decisions
+            for d, decision_id in zip(decisions, ids, strict=True)
         ]
         rows: dict[str, Sequence[Sequence[Any]]] = {}
         stamp = int(now.timestamp() * 1_000_000)  # the writer's timestamps are epoch microseconds
@@ -183,22 +184,8 @@ class DecideService:
                 )
                 for i in issued
             ]
-        elif self._log_mode == "async":
-            count = len(issued)
-            self._writer.append_async(
-                "decisions",
-                (
-                    [i.decision_id for i in issued],
-                    [stamp] * count,
-                    [subject_id] * count,
-                    [i.flag for i in issued],
-                    [i.reason for i in issued],
-                    [_json(i.value) for i in issued],
-                    [i.experiment for i in issued],
-                    [i.experiment_version for i in issued],
-                    [i.variant for i in issued],
-                ),
-            )
+        elif self._decision_log is not None:
+            self._decision_log.append(subject_id, stamp, issued)
         if rows:
             written = self._writer.submit(rows)
             if outcome.new_enrolments:

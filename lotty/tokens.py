@@ -29,7 +29,8 @@ import hmac
 import itertools
 import os
 import struct
-from typing import Annotated
+from collections.abc import Sequence
+from typing import Annotated, Any
 
 import msgspec
 
@@ -40,6 +41,7 @@ __all__ = [
     "DecisionClaims",
     "InvalidDecisionId",
     "issue_decision_id",
+    "issue_decision_ids",
     "subject_digest",
     "verify_decision_id",
 ]
@@ -110,10 +112,19 @@ def _tag(secret: bytes, signed: bytes) -> bytes:
     return hashlib.blake2b(signed, key=_mac_key(secret), digest_size=_TAG_BYTES).digest()
 
 
+@functools.lru_cache(maxsize=8)
+def _keyed_mac(secret: bytes) -> Any:
+    """A BLAKE2b state that has absorbed the key block: copying it skips that block on every tag."""
+    return hashlib.blake2b(key=_mac_key(secret), digest_size=_TAG_BYTES)
+
+
 _nonces = itertools.count(int.from_bytes(os.urandom(_NONCE_BYTES), "big"))
 
 
 _UINT64 = struct.Struct(">BQ")  # msgpack uint 64
+_UINT64_MIN, _UINT64_MAX = 2**32, 2**64 - 1  # the now_ms msgspec writes as a uint 64
+_BIN8 = bytes([0xC4, _DIGEST_BYTES])  # msgpack bin 8 header of an 8-byte digest or nonce
+_b64 = base64.urlsafe_b64encode
 _prefixes: dict[tuple[str, str | None, int | None, str | None], bytes] = {}
 
 
@@ -161,12 +172,45 @@ def issue_decision_id(
         nonce = _next_nonce()
     elif len(nonce) != _NONCE_BYTES:
         raise ValueError(f"nonce must be {_NONCE_BYTES} bytes, got {len(nonce)}")
-    claims = DecisionClaims(
-        flag, experiment, version, variant, digest or subject_digest(subject_id), now_ms, nonce
-    )
+    outcome = (flag, experiment, version, variant)
+    return issue_decision_ids(secret, [outcome], digest or subject_digest(subject_id), now_ms, [nonce])[0]
+
+
+def issue_decision_ids(
+    secret: bytes,
+    outcomes: Sequence[tuple[str, str | None, int | None, str | None]],
+    digest: bytes,
+    now_ms: int,
+    nonces: Sequence[bytes] | None = None,
+) -> list[str]:
+    """Tokens for one decide call's outcomes (flag, experiment, version, variant) at once.
+
+    The bytes are exactly `issue_decision_id`'s: the cached msgpack prefix of the outcome, then the
+    digest and nonce as bin8 and `now_ms` as a msgpack uint64, which is the form msgspec itself
+    writes for every real clock reading (>= 2**32 ms); smaller times are encoded by msgspec.
+    `nonces` default to fresh process-unique ones.
+    """
+    if not _UINT64_MIN <= now_ms <= _UINT64_MAX:  # not a real clock reading: msgspec writes it
+        return [
+            _issue_encoded(secret, DecisionClaims(*o, digest, now_ms, _next_nonce() if nonces is None else n))
+            for o, n in zip(outcomes, nonces or [b""] * len(outcomes), strict=True)
+        ]
+    mac = _keyed_mac(secret)
+    middle = _BIN8 + digest
+    suffix = _UINT64.pack(0xCF, now_ms) + _BIN8
+    tokens = []
+    for position, outcome in enumerate(outcomes):
+        nonce = _next_nonce() if nonces is None else nonces[position]
+        signed = _outcome_prefix(*outcome) + middle + suffix + nonce
+        keyed = mac.copy()
+        keyed.update(signed)
+        tokens.append(_b64(signed + keyed.digest()).rstrip(b"=").decode("ascii"))
+    return tokens
+
+
+def _issue_encoded(secret: bytes, claims: DecisionClaims) -> str:
     signed = _VERSION_BYTE + _encode(claims)
-    raw = signed + _tag(secret, signed)
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+    return _b64(signed + _tag(secret, signed)).rstrip(b"=").decode("ascii")
 
 
 def verify_decision_id(secret: bytes, token: str) -> DecisionClaims:

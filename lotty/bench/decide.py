@@ -99,7 +99,7 @@ def bench_http(
             try:
                 wait_ready(port, process)
                 wrk(port, "/api/v1/decide", script, 2, connections)  # warm-up
-                results[kind].append(wrk(port, "/api/v1/decide", script, seconds, connections))
+                results[kind].append(wrk(port, "/api/v1/decide", script, seconds, connections, process.pid))
             finally:
                 process.terminate()
                 process.wait(timeout=30)
@@ -109,6 +109,15 @@ def bench_http(
     for q in ("p50_ms", "p99_ms"):
         ours, base = median([r[q] for r in results["lotty"]]), median([r[q] for r in results["bare"]])
         rows.append((f"{q[:3]} latency ms", f"{ours:.2f}", f"{base:.2f}", f"{ours / base:.2f}x"))
+    if all("cpu_us" in r for r in results["lotty"] + results["bare"]):
+        # bare / lotty: the throughput ratio one core would give if nothing else ran on it
+        ours, base = (
+            median([r["cpu_us"] for r in results["lotty"]]),
+            median([r["cpu_us"] for r in results["bare"]]),
+        )
+        rows.append(
+            ("server CPU µs/request", f"{ours:.0f}", f"{base:.0f}", f"{base / ours:.2f}x (bare/lotty)")
+        )
     return rows
 
 

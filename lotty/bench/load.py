@@ -62,8 +62,24 @@ def wait_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 60)
     raise TimeoutError(f"server on port {port} never answered")
 
 
-def wrk(port: int, path: str, script: Path, seconds: int, connections: int) -> dict[str, float]:
-    """One wrk run; raises when any answer was not 2xx/3xx (a benchmark of errors measures nothing)."""
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (Linux /proc; None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(
+    port: int, path: str, script: Path, seconds: int, connections: int, server_pid: int | None = None
+) -> dict[str, float]:
+    """One wrk run; raises when any answer was not 2xx/3xx (a benchmark of errors measures nothing).
+
+    With `server_pid`, also the server's CPU time per request (`cpu_us`): on a shared machine the
+    throughput depends on what else runs, the CPU a request costs much less.
+    """
+    cpu_before = cpu_seconds(server_pid) if server_pid is not None else None
     command = [
         "wrk",
         "-t1",
@@ -82,4 +98,9 @@ def wrk(port: int, path: str, script: Path, seconds: int, connections: int) -> d
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if errors:
         raise RuntimeError(f"wrk saw {errors.group(1)} error responses:\n{out}")
-    return {"rps": rps, "p50_ms": latency["50"], "p99_ms": latency["99"]}
+    figures = {"rps": rps, "p50_ms": latency["50"], "p99_ms": latency["99"]}
+    cpu_after = cpu_seconds(server_pid) if server_pid is not None else None
+    requests = re.search(r"(\d+) requests in", out)
+    if cpu_before is not None and cpu_after is not None and requests and int(requests.group(1)):
+        figures["cpu_us"] = (cpu_after - cpu_before) / int(requests.group(1)) * 1e6
+    return figures

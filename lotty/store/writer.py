@@ -13,7 +13,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -92,6 +92,7 @@ class FactWriter:
         self.applied_at = time.monotonic()  # last time DuckDB held every row the journal had (read-only)
         self._async_columns: dict[str, list[list[Any]]] = {}
         self._async_lock = threading.Lock()
+        self._async_sources: list[tuple[str, Callable[[], pa.RecordBatch | None]]] = []
         self._recover()
         self._thread = threading.Thread(target=self._run, name="lotty-fact-writer", daemon=True)
         self._thread.start()
@@ -108,6 +109,11 @@ class FactWriter:
                 buffered = self._async_columns[table] = [[] for _ in FACT_SCHEMAS[table]]
             for target, values in zip(buffered, columns, strict=True):
                 target.extend(values)
+
+    def add_async_source(self, table: str, drain: Callable[[], pa.RecordBatch | None]) -> None:
+        """Like `append_async`, for a buffer that builds its own Arrow batches: `drain` is called on
+        the writer thread whenever async rows are converted, and its batch applied with the next."""
+        self._async_sources.append((table, drain))
 
     def submit(self, rows: Rows) -> Future[None]:
         """Queue rows; the future resolves once they are durable in the journal."""
@@ -184,6 +190,10 @@ class FactWriter:
         for table, columns in async_columns.items():
             if columns and columns[0]:
                 buffer.setdefault(table, []).append(_columns_batch(table, columns))
+        for table, drain in self._async_sources:
+            batch = drain()
+            if batch is not None:
+                buffer.setdefault(table, []).append(batch)
 
     def _sync(self, batch: list[tuple[Rows, Future[None]]], buffer: dict[str, list[pa.RecordBatch]]) -> int:
         """Journal the batch as one frame, fdatasync, acknowledge; returns the rows added to buffer."""
