@@ -186,7 +186,7 @@ def send_test(
     with store.read() as tx:
         row = require_row(tx.fetch_one("notifications/get_channel", key=key), "channel", key)
     config = from_json(row["config"])
-    payload = {
+    payload: dict[str, Any] = {
         "event": "channel_test",
         "occurred_at": now.isoformat(),
         "experiment": None,
