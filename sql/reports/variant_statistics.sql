@@ -1,5 +1,5 @@
 -- Per-variant sufficient statistics of every metric of one experiment over [from_ts, to_ts) of event
--- time, for the whole window and per time bucket, from ONE pass over attributed_events.
+-- time, for the whole window and per time bucket, from attributed_events (read twice, see `event`).
 -- params: experiment VARCHAR; from_ts TIMESTAMP (incl); to_ts TIMESTAMP (excl);
 --         bucket VARCHAR ('minute' | 'hour' | 'day'); z DOUBLE (normal quantile of the percentile
 --         intervals: 1.959963984540054 for 95 %); metrics STRUCT(metric VARCHAR, kind VARCHAR,
@@ -54,7 +54,9 @@ read AS (
     FROM reading AS r
     JOIN source AS s ON s.event_type = r.event_type AND s.property IS NOT DISTINCT FROM r.source_property
 ),
-event AS (  -- the one pass over the attributed events of the experiment in the window
+-- The attributed events of the experiment in the window. NOT MATERIALIZED: `subject` and `measured`
+-- each read the view again, which costs less than holding every event (it spills at 50M events).
+event AS NOT MATERIALIZED (
     SELECT e.subject_id, e.variant, e.ts, date_trunc($bucket, e.ts) AS bucket_start, s.source,
            s.keeps_values, TRY_CAST(json_extract_string(e.properties, '$.' || s.property) AS DOUBLE) AS x
     FROM attributed_events AS e
