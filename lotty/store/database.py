@@ -7,6 +7,7 @@ committed catalog change so in-memory snapshots can be rebuilt.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,6 +21,15 @@ from lotty.store.sqlfiles import migration_files, sql_text
 from lotty.store.views import create_views
 
 Row = dict[str, Any]
+# DuckDB's own default is 80 % of the machine's memory; a report over 50M events would take most of
+# it. Capped, the big aggregations spill to lotty.duckdb.tmp instead (docs/benchmarks.md).
+MEMORY_LIMIT_BYTES = 3 * 1000**3
+
+
+def default_memory_limit() -> str:
+    """3 GB, or 80 % of the machine's memory when that is less (DuckDB's own default)."""
+    physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return f"{min(MEMORY_LIMIT_BYTES, int(physical * 0.8)) // 1000**2}MB"
 
 
 class Tx:
@@ -48,13 +58,21 @@ class Tx:
 class Store:
     """Owns the DuckDB connection of a data dir."""
 
-    def __init__(self, path: Path | str, *, read_only: bool = False, lake_dir: Path | None = None):
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        read_only: bool = False,
+        lake_dir: Path | None = None,
+        memory_limit: str | None = None,
+    ):
         self.path = Path(path)
         self.lake_dir = lake_dir or self.path.parent / "lake"
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             ensure_schema_files(self.lake_dir)
         self._conn = duckdb.connect(str(self.path), read_only=read_only)
+        self._conn.execute(sql_text("store/memory_limit"), {"limit": memory_limit or default_memory_limit()})
         self._lock = threading.RLock()
         self._listeners: list[Callable[[], None]] = []
         self.catalog_version = 0

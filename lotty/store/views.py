@@ -12,7 +12,15 @@ from typing import Any
 
 from lotty.store.sqlfiles import sql_text
 
-VIEWS = ("decisions", "enrolments", "events", "exposures", "attributed_events", "pending_events")
+VIEWS = (
+    "decisions",
+    "enrolments",
+    "stored_events",
+    "events",
+    "exposures",
+    "attributed_events",
+    "pending_events",
+)
 
 
 def create_views(connection: Any) -> None:

@@ -1,5 +1,5 @@
 -- Per-variant sufficient statistics of every metric of one experiment over [from_ts, to_ts) of event
--- time, for the whole window and per time bucket, from ONE pass over attributed_events.
+-- time, for the whole window and per time bucket, from attributed_events (read twice, see `event`).
 -- params: experiment VARCHAR; from_ts TIMESTAMP (incl); to_ts TIMESTAMP (excl);
 --         bucket VARCHAR ('minute' | 'hour' | 'day'); z DOUBLE (normal quantile of the percentile
 --         intervals: 1.959963984540054 for 95 %); metrics STRUCT(metric VARCHAR, kind VARCHAR,
@@ -12,7 +12,8 @@
 -- first one; their attributed events in the window count, nobody else's. Per kind (docs/reports.md):
 --   count, sum    units = exposed subjects; total, total_squares = sums over subjects of the subject's
 --                 event count (count) or property sum (sum); subjects without events are zeros
---   conversion    units = exposed subjects; successes = subjects with at least one event
+--   conversion    units = exposed subjects; successes = subjects with at least one event (also per
+--                 bucket; successes is NULL in the rows of the other kinds)
 --   ratio         units = exposed subjects; total*/d_total* and cross_total from the per-subject
 --                 numerator and denominator event counts
 --   average       units = events with a numeric property value; total, total_squares over events
@@ -20,6 +21,9 @@
 --                 order statistics of lotty.stats.quantile_ci_ranks at level_low, level_high
 -- Series rows (bucket_start set) count the events in the bucket of subjects first exposed in that
 -- bucket or before; their units are NULL except for the population (subjects first exposed there).
+-- Cost: the events are joined to their subject once (`measured`) and every statistic aggregates
+-- those rows straight to its own grain; only the per-subject totals hold a row per subject, and
+-- only conversion series count distinct subjects per bucket (docs/benchmarks.md).
 WITH metric AS (
     SELECT unnest(CAST($metrics AS STRUCT(metric VARCHAR, kind VARCHAR, event_type VARCHAR,
                   numerator VARCHAR, denominator VARCHAR, property VARCHAR, percentile DOUBLE)[]),
@@ -50,34 +54,30 @@ read AS (
     FROM reading AS r
     JOIN source AS s ON s.event_type = r.event_type AND s.property IS NOT DISTINCT FROM r.source_property
 ),
-event AS (  -- the one pass over the attributed events of the experiment in the window
+-- The attributed events of the experiment in the window. NOT MATERIALIZED: `subject` and `measured`
+-- each read the view again, which costs less than holding every event (it spills at 50M events).
+event AS NOT MATERIALIZED (
     SELECT e.subject_id, e.variant, e.ts, date_trunc($bucket, e.ts) AS bucket_start, s.source,
            s.keeps_values, TRY_CAST(json_extract_string(e.properties, '$.' || s.property) AS DOUBLE) AS x
     FROM attributed_events AS e
     JOIN source AS s ON s.event_type = e.event_type
     WHERE e.experiment = $experiment AND e.ts >= $from_ts AND e.ts < $to_ts
 ),
-cell AS (  -- per subject, source and bucket
-    SELECT subject_id, source, bucket_start, count(*) AS events, count(x) AS n_x, sum(x) AS sum_x,
-           sum(x * x) AS sum_xx, min(ts) AS first_ts, arg_min(variant, ts) AS first_variant,
-           list(x) FILTER (WHERE keeps_values AND x IS NOT NULL) AS xs
-    FROM event
-    GROUP BY subject_id, source, bucket_start
-),
 subject AS (  -- the population: subjects exposed in the window, in the variant of their first exposure
-    SELECT c.subject_id, arg_min(c.first_variant, c.first_ts) AS variant,
-           min(c.bucket_start) AS first_bucket, sum(c.events) AS exposures
-    FROM cell AS c
-    JOIN read AS r ON r.source = c.source AND r.kind = 'population'
-    GROUP BY c.subject_id
+    SELECT e.subject_id, arg_min(e.variant, e.ts) AS variant, min(e.bucket_start) AS first_bucket,
+           count(*) AS exposures
+    FROM event AS e
+    JOIN read AS r ON r.source = e.source AND r.kind = 'population'
+    GROUP BY e.subject_id
 ),
-measured AS (
-    SELECT c.*, s.variant, s.first_bucket
-    FROM cell AS c
-    JOIN subject AS s ON s.subject_id = c.subject_id
+measured AS (  -- the population's events, in the variant of the subject
+    SELECT e.source, e.keeps_values, e.bucket_start, e.x, s.subject_id, s.variant,
+           e.bucket_start >= s.first_bucket AS in_series
+    FROM event AS e
+    JOIN subject AS s ON s.subject_id = e.subject_id
 ),
 subject_total AS (  -- per subject and source over the window
-    SELECT source, variant, subject_id, sum(events) AS events, sum(sum_x) AS sum_x
+    SELECT source, variant, subject_id, count(*) AS events, sum(x) AS sum_x
     FROM measured
     GROUP BY source, variant, subject_id
 ),
@@ -96,25 +96,32 @@ per_subject AS (  -- window statistics over subjects, per source
     GROUP BY source, variant
 ),
 per_event AS (  -- window and series statistics over events, per source
-    SELECT source, variant, NULL::TIMESTAMP AS bucket_start, sum(events) AS events, count(*) AS cells,
-           sum(n_x) AS n_x, sum(sum_x) AS sum_x, sum(sum_xx) AS sum_xx
-    FROM measured
-    GROUP BY source, variant
-    UNION ALL
-    SELECT source, variant, bucket_start, sum(events), count(*), sum(n_x), sum(sum_x), sum(sum_xx)
-    FROM measured
-    WHERE bucket_start >= first_bucket
+    SELECT source, variant, bucket_start, count(*) AS events, count(x) AS n_x, sum(x) AS sum_x,
+           sum(x * x) AS sum_xx
+    FROM (
+        SELECT source, variant, NULL::TIMESTAMP AS bucket_start, x FROM measured
+        UNION ALL
+        SELECT source, variant, bucket_start, x FROM measured WHERE in_series
+    )
+    GROUP BY source, variant, bucket_start
+),
+converted AS (  -- per bucket, the subjects with an event of a source a conversion metric reads
+    SELECT source, variant, bucket_start, count(*) AS subjects
+    FROM (
+        SELECT DISTINCT m.source, m.variant, m.bucket_start, m.subject_id
+        FROM measured AS m
+        WHERE m.in_series AND m.source IN (SELECT source FROM read WHERE kind = 'conversion')
+    )
     GROUP BY source, variant, bucket_start
 ),
 sorted AS (  -- sorted values per source and variant, for the window and per bucket
-    SELECT source, variant, NULL::TIMESTAMP AS bucket_start, list_sort(flatten(list(xs))) AS xs
-    FROM measured
-    WHERE xs IS NOT NULL
-    GROUP BY source, variant
-    UNION ALL
-    SELECT source, variant, bucket_start, list_sort(flatten(list(xs)))
-    FROM measured
-    WHERE xs IS NOT NULL AND bucket_start >= first_bucket
+    SELECT source, variant, bucket_start, list_sort(list(x)) AS xs
+    FROM (
+        SELECT source, variant, NULL::TIMESTAMP AS bucket_start, x FROM measured
+        WHERE keeps_values AND x IS NOT NULL
+        UNION ALL
+        SELECT source, variant, bucket_start, x FROM measured WHERE keeps_values AND x IS NOT NULL AND in_series
+    )
     GROUP BY source, variant, bucket_start
 ),
 ratio_subject AS (  -- per-subject numerator and denominator counts of each ratio metric
@@ -168,9 +175,12 @@ UNION ALL  -- average over events over the window, and count, sum, conversion, a
 SELECT r.metric, e.variant, e.bucket_start, CASE WHEN r.kind = 'average' THEN e.n_x END, e.events,
        CASE WHEN r.kind IN ('sum', 'average') THEN coalesce(e.sum_x, 0) ELSE e.events END,
        CASE WHEN r.kind = 'average' THEN coalesce(e.sum_xx, 0) END,
-       NULL, NULL, NULL, e.cells, NULL, NULL, NULL, NULL, NULL
+       NULL, NULL, NULL, c.subjects, NULL, NULL, NULL, NULL, NULL
 FROM read AS r
 JOIN per_event AS e ON e.source = r.source
+LEFT JOIN converted AS c
+       ON r.kind = 'conversion' AND c.source = e.source AND c.variant = e.variant
+      AND c.bucket_start = e.bucket_start
 WHERE (r.kind = 'average' OR (r.kind IN ('count', 'sum', 'conversion') AND e.bucket_start IS NOT NULL))
 UNION ALL  -- ratio per bucket: numerator and denominator event counts
 SELECT r.metric, e.variant, e.bucket_start, NULL, NULL,

@@ -1,19 +1,22 @@
 -- Accepted events, one row per event_id: the first accepted copy wins (earliest received_at, then
 -- the other columns, so the choice is deterministic), so a duplicate that slipped past ingest
--- never changes a report. Reads the hot tail and the lake (the DuckDB variable lake_events).
+-- never changes a report.
 -- params: none
 -- grain: event (event_id)
-SELECT event_id, event_type, decision_id, subject_id, flag, experiment, experiment_version, variant,
-       ts, received_at, properties
-FROM (
-    SELECT event_id, event_type, decision_id, subject_id, flag, experiment, experiment_version, variant,
-           ts, received_at, CAST(properties AS VARCHAR) AS properties
-    FROM events_hot
-    UNION ALL
-    SELECT event_id, event_type, decision_id, subject_id, flag, experiment, experiment_version, variant,
-           ts, received_at, properties
-    FROM read_parquet(getvariable('lake_events'))
-) AS hot_and_lake
+-- Only ids stored more than once need ranking: `repeated` (one pass over the 64-bit hashes of the
+-- ids) names them, and a hash collision merely sends a unique id through the exact ranking too.
+-- Every other copy passes as it is, so filters on this view reach the scans below it.
+-- attributed_events and pending_events repeat this shape to share one `repeated` pass.
+WITH repeated AS MATERIALIZED (
+    SELECT hash(event_id) AS id_hash FROM stored_events GROUP BY id_hash HAVING count(*) > 1
+)
+SELECT *
+FROM stored_events
+WHERE hash(event_id) NOT IN (SELECT id_hash FROM repeated)
+UNION ALL
+SELECT *
+FROM stored_events
+WHERE hash(event_id) IN (SELECT id_hash FROM repeated)
 QUALIFY row_number() OVER (
     PARTITION BY event_id
     ORDER BY received_at, ts, event_type, decision_id, subject_id, properties
