@@ -33,6 +33,7 @@ bench: install ## every benchmark, beside its baseline (installs wrk, a Debian p
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/lotty bench decide
 	$(BIN)/lotty bench ingest
+	$(BIN)/lotty bench report
 	$(BIN)/lotty bench guardrails
 
 clean:
