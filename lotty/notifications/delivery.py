@@ -127,18 +127,22 @@ def deliver_due(
         due = tx.fetch_all("notifications/due_deliveries", now=naive(clock()), limit=limit)
     if not due:
         return DeliveryRun(0, 0, 0, 0)
-    with ThreadPoolExecutor(max_workers=min(PARALLEL_SENDS, len(due))) as pool:
-        results = list(pool.map(lambda row: _attempt(row, send), due))
+    live = [row for row in due if row["channel_type"] is not None]
+    results: dict[str, SendResult] = {}
+    if live:
+        with ThreadPoolExecutor(max_workers=min(PARALLEL_SENDS, len(live))) as pool:
+            sends = pool.map(lambda row: _send_queued(row, send), live)
+            results = dict(zip((row["id"] for row in live), sends, strict=True))
     tally: Counter[str] = Counter()
-    for row, result in zip(due, results, strict=True):
+    for row in due:
         now = clock()
         attempts = row["attempts"] + 1
         if row["channel_type"] is None:  # deleted since the delivery was queued: nothing to retry
+            result = SendResult(None, f"channel {row['channel']!r} no longer exists")
             outcome = AttemptOutcome("failed", None, result.error)
         else:
+            result = results[row["id"]]
             outcome = attempt_outcome(result, attempts, policy, now)
-        config = from_json(row["channel_config"]) or {}
-        error = None if outcome.last_error is None else redact(outcome.last_error, config)[:ERROR_LIMIT]
         with store.transaction(catalog=False) as tx:
             tx.execute(
                 "notifications/record_attempt",
@@ -146,7 +150,7 @@ def deliver_due(
                 status=outcome.status,
                 attempts=attempts,
                 next_attempt_at=None if outcome.next_attempt_at is None else naive(outcome.next_attempt_at),
-                last_error=error,
+                last_error=None if outcome.last_error is None else outcome.last_error[:ERROR_LIMIT],
                 response_status=result.status_code,
                 sent_at=naive(now) if outcome.status == "sent" else None,
                 now=naive(now),
@@ -158,16 +162,24 @@ def deliver_due(
     return DeliveryRun(len(due), tally["sent"], tally["retry"], tally["failed"])
 
 
-def _attempt(row: dict[str, Any], send: Sender) -> SendResult:
-    if row["channel_type"] is None:
-        return SendResult(None, f"channel {row['channel']!r} no longer exists")
-    request = render(
-        row["channel_type"], from_json(row["channel_config"]), row["id"], from_json(row["payload"])
+def _send_queued(row: dict[str, Any], send: Sender) -> SendResult:
+    return send_through(
+        row["channel_type"], from_json(row["channel_config"]), row["id"], from_json(row["payload"]), send
     )
+
+
+def send_through(
+    channel_type: str, config: dict[str, Any], delivery_id: str, payload: dict[str, Any], send: Sender
+) -> SendResult:
+    """Render `payload` for the channel and send it once; the error (if any) carries none of the
+    channel's secrets. A sender that raises is an attempt that failed, never a lost run."""
     try:
-        return send(request, SEND_TIMEOUT_SECONDS)
-    except Exception as error:  # a sender bug must not lose the run's other outcomes
-        return SendResult(None, f"{type(error).__name__}: {error}")
+        result = send(render(channel_type, config, delivery_id, payload), SEND_TIMEOUT_SECONDS)
+    except Exception as error:
+        result = SendResult(None, f"{type(error).__name__}: {error}")
+    if result.error is None:
+        return result
+    return SendResult(result.status_code, redact(result.error, config)[:ERROR_LIMIT])
 
 
 def prune_deliveries(store: Store, now: datetime, keep: timedelta = LOG_RETENTION) -> int:
@@ -185,7 +197,7 @@ def send_test(
     require_admin(actor, "test notification channels")
     with store.read() as tx:
         row = require_row(tx.fetch_one("notifications/get_channel", key=key), "channel", key)
-    config = from_json(row["config"])
+    config: dict[str, Any] = from_json(row["config"])
     payload: dict[str, Any] = {
         "event": "channel_test",
         "occurred_at": now.isoformat(),
@@ -195,6 +207,7 @@ def send_test(
         "text": f"Test message for channel {key!r}, sent by {actor.user_id}. It works.",
         "data": {},
     }
-    result = send(render(row["type"], config, new_id("tst"), payload), SEND_TIMEOUT_SECONDS)
-    error = None if result.error is None else redact(result.error, config)[:ERROR_LIMIT]
-    return ChannelTestResult(channel=key, sent=result.ok, response_status=result.status_code, error=error)
+    result = send_through(row["type"], config, new_id("tst"), payload, send)
+    return ChannelTestResult(
+        channel=key, sent=result.ok, response_status=result.status_code, error=result.error
+    )

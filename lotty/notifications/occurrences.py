@@ -25,6 +25,19 @@ class Occurrence:
     text: str  # one human sentence, what chat channels show
     data: Mapping[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def about(
+        cls,
+        experiment: Experiment,
+        event: str,
+        now: datetime,
+        dedup_key: str,
+        text: str,
+        data: Mapping[str, Any],
+    ) -> Occurrence:
+        """An occurrence of `event` on `experiment` (its key, flag and owner are what scopes match)."""
+        return cls(event, now, experiment.key, experiment.flag, experiment.owner, dedup_key, text, data)
+
     def payload(self) -> dict[str, Any]:
         return {
             "event": self.event,
@@ -44,12 +57,10 @@ def status_changed(
     text += f": {action.replace('_', ' ')} by {actor}"
     if comment:
         text += f" ({comment})"
-    return Occurrence(
+    return Occurrence.about(
+        after,
         event="experiment_status_changed",
-        occurred_at=now,
-        experiment=after.key,
-        flag=after.flag,
-        owner=after.owner,
+        now=now,
         dedup_key=f"{after.key}:{before_status}->{after.status}",
         text=text,
         data={
@@ -72,12 +83,10 @@ def guardrail_triggered(
         f"{t['variant']!r}: observed {t['observed_value']:g} with {t['samples']} exposed subjects"
         for t in triggers
     )
-    return Occurrence(
+    return Occurrence.about(
+        experiment,
         event="guardrail_triggered",
-        occurred_at=now,
-        experiment=experiment.key,
-        flag=experiment.flag,
-        owner=experiment.owner,
+        now=now,
         dedup_key=f"{experiment.key}:{guardrail}",
         text=f"Experiment {experiment.key!r} was {verb} by guardrail {guardrail}: {details}",
         data={
@@ -97,12 +106,10 @@ def srm_detected(
     now: datetime,
 ) -> Occurrence:
     counts = ", ".join(f"{name} {observed[name]} (expected {expected[name]:.0f})" for name in observed)
-    return Occurrence(
+    return Occurrence.about(
+        experiment,
         event="srm_detected",
-        occurred_at=now,
-        experiment=experiment.key,
-        flag=experiment.flag,
-        owner=experiment.owner,
+        now=now,
         dedup_key=experiment.key,
         text=(
             f"Sample ratio mismatch in experiment {experiment.key!r}: exposed subjects {counts}; "

@@ -50,7 +50,7 @@ def enqueue(tx: Tx, occurrence: Occurrence, now: datetime) -> list[str]:
             rule["dedup_minutes"],
             rule["rate_limit_per_hour"],
             _duplicate(tx, rule, occurrence, now),
-            tx.fetch_value("notifications/count_recent", rule=rule["id"], since=naive(now - RATE_WINDOW)),
+            _queued_last_hour(tx, rule, now),
         )
         delivery_id = new_id("dlv")
         tx.execute(
@@ -79,3 +79,9 @@ def _duplicate(tx: Tx, rule: dict[str, Any], occurrence: Occurrence, now: dateti
         "notifications/recent_duplicate", rule=rule["id"], dedup_key=occurrence.dedup_key, since=since
     )
     return None if row is None else str(row["id"])
+
+
+def _queued_last_hour(tx: Tx, rule: dict[str, Any], now: datetime) -> int:
+    if rule["rate_limit_per_hour"] is None:  # no limit: nothing to count
+        return 0
+    return int(tx.fetch_value("notifications/count_recent", rule=rule["id"], since=naive(now - RATE_WINDOW)))
