@@ -21,31 +21,14 @@ def create_scheduler(lotty: Lotty) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(
         job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": 30}
     )
-    scheduler.add_job(
-        flush_lake, "interval", args=[lotty], id="lake-flush", seconds=lotty.settings.flush_interval_seconds
+    settings = lotty.settings
+    jobs = (  # (job id, function, seconds between runs)
+        ("lake-flush", flush_lake, settings.flush_interval_seconds),
+        ("lake-compaction", compact_lake, COMPACT_INTERVAL_SECONDS),
+        ("guardrail-check", check_guardrails, settings.guardrail_interval_seconds),
+        ("notification-outbox", deliver_notifications, settings.notification_interval_seconds),
+        ("notification-log-pruning", prune_notification_log, COMPACT_INTERVAL_SECONDS),
     )
-    scheduler.add_job(
-        compact_lake, "interval", args=[lotty], id="lake-compaction", seconds=COMPACT_INTERVAL_SECONDS
-    )
-    scheduler.add_job(
-        check_guardrails,
-        "interval",
-        args=[lotty],
-        id="guardrail-check",
-        seconds=lotty.settings.guardrail_interval_seconds,
-    )
-    scheduler.add_job(
-        deliver_notifications,
-        "interval",
-        args=[lotty],
-        id="notification-outbox",
-        seconds=lotty.settings.notification_interval_seconds,
-    )
-    scheduler.add_job(
-        prune_notification_log,
-        "interval",
-        args=[lotty],
-        id="notification-log-pruning",
-        seconds=COMPACT_INTERVAL_SECONDS,
-    )
+    for job_id, function, seconds in jobs:
+        scheduler.add_job(function, "interval", args=[lotty], id=job_id, seconds=seconds)
     return scheduler

@@ -33,11 +33,20 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lotty.bench.report import median, table
-from lotty.bench.report_bench import APPROVER, DAYS, OWNER, START, _labels, event_chunks, parse_size
+from lotty.bench.report_bench import (
+    APPROVER,
+    DAYS,
+    OWNER,
+    START,
+    _labels,
+    append_events,
+    event_chunks,
+    parse_size,
+)
 from lotty.catalog import event_types, experiments, flags, guardrails, lifecycle, metrics
 from lotty.guardrails import evaluate_guardrails, read_observations
 from lotty.model import EventTypeSpec, ExperimentSpec, FlagSpec, GuardrailSpec, MetricSpec, Variant
-from lotty.store import Store, sql_text
+from lotty.store import Store
 
 END = START + timedelta(days=DAYS)  # the pass runs at the end of the generated week
 TARGET_RATIO = 3.0
@@ -121,12 +130,7 @@ def generate(data_dir: Path, total: int, experiment_count: int) -> None:
     store = Store(data_dir / "lotty.duckdb")
     store.migrate()
     define_catalog(store, experiment_count)
-    cursor = store.cursor()
-    for chunk in spread_chunks(total, experiment_count):
-        cursor.register("events_batch", chunk)
-        cursor.execute(sql_text("facts/append_events"))
-        cursor.unregister("events_batch")
-    cursor.close()
+    append_events(store, spread_chunks(total, experiment_count))
     store.close()
 
 

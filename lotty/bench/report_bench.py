@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -155,13 +156,18 @@ def generate(data_dir: Path, total: int) -> None:
     store = Store(data_dir / "lotty.duckdb")
     store.migrate()
     define_catalog(store)
+    append_events(store, event_chunks(total))
+    store.close()
+
+
+def append_events(store: Store, chunks: Iterable[pa.Table]) -> None:
+    """Generated events straight into `events_hot`, one Arrow table at a time."""
     cursor = store.cursor()
-    for chunk in event_chunks(total):
+    for chunk in chunks:
         cursor.register("events_batch", chunk)
         cursor.execute(sql_text("facts/append_events"))
         cursor.unregister("events_batch")
     cursor.close()
-    store.close()
 
 
 def measure(data_dir: Path, runs: int) -> dict[str, Any]:

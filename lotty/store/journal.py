@@ -34,7 +34,7 @@ class Journal:
 
     def _open(self, number: int) -> int:
         fd = os.open(self._path(number), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        _fsync_directory(self.directory)
+        fsync_directory(self.directory)
         return fd
 
     def segments(self) -> list[int]:
@@ -70,7 +70,7 @@ class Journal:
     def remove(self, numbers: list[int]) -> None:
         for number in numbers:
             self._path(number).unlink(missing_ok=True)
-        _fsync_directory(self.directory)
+        fsync_directory(self.directory)
 
     def close(self) -> None:
         os.fdatasync(self._fd)
@@ -78,10 +78,11 @@ class Journal:
         path = self._path(self.current)
         if path.stat().st_size == 0:  # nothing was written since the last rotation
             path.unlink()
-            _fsync_directory(self.directory)
+            fsync_directory(self.directory)
 
 
-def _fsync_directory(directory: Path) -> None:
+def fsync_directory(directory: Path) -> None:
+    """Make a directory's entries (a created, renamed or removed file) durable."""
     fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(fd)

@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 
 from lotty.store.database import Store
 from lotty.store.facts import FACT_SCHEMAS
+from lotty.store.journal import fsync_directory
 from lotty.store.sqlfiles import sql_text
 
 log = logging.getLogger("lotty.lake")
@@ -74,7 +75,7 @@ class Manifest:
             handle.flush()
             os.fsync(handle.fileno())
         temporary.replace(path)
-        _fsync_directory(path.parent)
+        fsync_directory(path.parent)
 
 
 def read_manifest(lake_dir: Path) -> Manifest:
@@ -220,12 +221,4 @@ def _write_parquet(table: pa.Table, path: Path) -> None:
     with open(temporary, "rb+") as handle:
         os.fsync(handle.fileno())
     temporary.replace(path)
-    _fsync_directory(path.parent)
-
-
-def _fsync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_directory(path.parent)
