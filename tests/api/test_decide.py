@@ -11,7 +11,6 @@ from litestar.testing import TestClient
 
 from api.app import create_app
 from lotty.instance import Lotty
-from lotty.store import Store
 from lotty.tokens import verify_decision_id
 from tests.conftest import ADMIN_KEY, Caller
 
@@ -228,10 +227,15 @@ def test_decision_log_modes(lotty, settings, clock, mode, expect_rows, tmp_path)
         instance.close()
 
 
-def test_async_decision_log_lands_after_the_answer(running, lotty):
+def test_async_decision_log_lands_in_the_lake_after_the_answer(running, lotty):
     decide(running, flags=["new_search"])
-    lotty.close()  # drains the writer's queue
-    store = Store(lotty.settings.database_path, read_only=True)
-    rows = store.cursor().execute("SELECT flag, reason FROM decisions").fetchall()
-    store.close()
+    lotty.close()  # writes the decision log's buffer into the lake
+    reopened = Lotty(lotty.settings, runtime=False)
+    try:
+        with reopened.store.read() as tx:
+            rows = tx._cursor.execute("SELECT flag, reason FROM decisions").fetchall()
+            hot = tx._cursor.execute("SELECT count(*) FROM decisions_hot").fetchone()
+    finally:
+        reopened.close()
     assert ("new_search", "no_active_experiment") in rows
+    assert hot == (0,)  # straight to Parquet: never through DuckDB's hot tail
