@@ -131,6 +131,9 @@ class LakeDecisionLog:
         self._batches: list[pa.RecordBatch] = []  # converted, not yet written
         self._rows = 0
         self._stop = threading.Event()
+        # Any write (the lake flush job's included) restarts the interval, so where the job runs
+        # (lotty serve) the thread writes only when rows pile up, and never two files per interval.
+        self._next_write = time.monotonic() + interval_seconds
         self._thread = threading.Thread(target=self._run, name="lotty-decision-log", daemon=True)
         self._thread.start()
 
@@ -149,7 +152,6 @@ class LakeDecisionLog:
 
     def _run(self) -> None:
         buffer = self._buffer
-        next_write = time.monotonic() + self._interval
         while not self._stop.is_set():
             buffer.full.wait(CONVERT_SECONDS)
             if self._stop.is_set():
@@ -158,12 +160,12 @@ class LakeDecisionLog:
             buffer.full.clear()
             with self._lock:
                 self._convert()
-                if full or self._rows >= buffer.full_rows or time.monotonic() >= next_write:
+                if full or self._rows >= buffer.full_rows or time.monotonic() >= self._next_write:
                     try:
                         self._write()
                     except Exception:  # the batches stay; the next write tries them again
                         log.exception("writing %d decision(s) to the lake failed", self._rows)
-                    next_write = time.monotonic() + self._interval
+                        self._next_write = time.monotonic() + self._interval
 
     def _convert(self) -> None:
         batch = self._buffer.drain()
@@ -172,6 +174,7 @@ class LakeDecisionLog:
             self._rows += batch.num_rows
 
     def _write(self) -> int:
+        self._next_write = time.monotonic() + self._interval
         if not self._batches:
             return 0
         rows = pa.Table.from_batches(self._batches, _SCHEMA).combine_chunks()

@@ -187,10 +187,13 @@ class Lake:
         return rows.num_rows
 
     def _write_partitions(self, table: str, batch: int, rows: pa.Table) -> list[LakeFile]:
-        dates = pc.strftime(rows[TIME_COLUMN[table]], format="%Y-%m-%d")
+        # Days, not date strings: formatting every row's timestamp cost more than writing the file.
+        days = rows[TIME_COLUMN[table]].cast(pa.date32())
+        unique = sorted(pc.unique(days).to_pylist())
         written = []
-        for date in sorted(pc.unique(dates).to_pylist()):
-            part = rows.filter(pc.equal(dates, date))
+        for day in unique:
+            part = rows if len(unique) == 1 else rows.filter(pc.equal(days, pa.scalar(day, pa.date32())))
+            date = day.isoformat()
             relative = f"{table}/date={date}/part-{batch:010d}.parquet"
             _write_parquet(part, self.dir / relative)
             written.append(LakeFile(table, relative, date, [batch], part.num_rows))
