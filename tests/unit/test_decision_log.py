@@ -82,14 +82,6 @@ def test_the_outcome_table_restarts_when_it_grows_past_its_bound(monkeypatch):
 STAMP = 1_763_700_000_000_000  # 2025-11-21
 
 
-@pytest.fixture
-def store(tmp_path):
-    instance = Store(tmp_path / "lotty.duckdb")
-    instance.migrate()
-    yield instance
-    instance.close()
-
-
 def _count(store: Store, relation: str = "decisions") -> int:
     with store.read() as tx:
         return tx._cursor.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]

@@ -17,14 +17,6 @@ def enrolment(i: int) -> tuple:
     return ("exp", 1, f"u-{i}", "red", 1_700_000_000_000_000 + i, f"d-{i}")
 
 
-@pytest.fixture
-def store(tmp_path):
-    instance = Store(tmp_path / "lotty.duckdb")
-    instance.migrate()
-    yield instance
-    instance.close()
-
-
 def count(store: Store, table: str = "enrolments") -> int:
     return store.cursor().execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import logging.handlers
 import re
 import sys
 from collections.abc import Iterator
@@ -156,20 +157,14 @@ def test_access_lines_take_the_direct_path_with_the_formatters_fields(restore_lo
 def test_access_lines_go_through_logging_when_someone_else_listens(restore_logging):
     stream = io.StringIO()
     configure_logging("info", stream=stream)
-    seen: list[logging.LogRecord] = []
-
-    class Keep(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            seen.append(record)
-
     logger = logging.getLogger("lotty.access")
-    keep = Keep()
+    keep = logging.handlers.BufferingHandler(capacity=100)
     logger.addHandler(keep)
     try:
         AccessLog().write("abc-8", "/health", "GET", 200, 0.5)
     finally:
         logger.removeHandler(keep)
-    (record,) = seen
+    (record,) = keep.buffer
     assert (record.getMessage(), record.__dict__["route"], record.__dict__["status"]) == (
         "request",
         "/health",
