@@ -63,17 +63,18 @@ class Manifest:
     def save(self, path: Path) -> None:
         """Atomic replace: readers see the old manifest or the new one, never half of one."""
         temporary = path.with_suffix(".tmp")
+        # One line through json's C encoder: `json.dump` with `indent` encodes in Python, holding
+        # the GIL ~5 µs per listed file on every flush, which the serving thread waits out.
+        text = json.dumps(
+            {
+                "version": 1,
+                "next_batch": self.next_batch,
+                "files": [asdict(f) for f in self.files],
+                "retired": self.retired,
+            }
+        )
         with open(temporary, "w") as handle:
-            json.dump(
-                {
-                    "version": 1,
-                    "next_batch": self.next_batch,
-                    "files": [asdict(f) for f in self.files],
-                    "retired": self.retired,
-                },
-                handle,
-                indent=1,
-            )
+            handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         temporary.replace(path)
