@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from bisect import insort
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 from lotty.bucketing import BUCKETS, bucket_of
 from lotty.enrolment import Enrolment, ParticipationPolicy
@@ -52,8 +52,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class NewEnrolment:
+class NewEnrolment(NamedTuple):  # NamedTuples: a frozen dataclass costs a setattr per field
     experiment: LiveExperiment
     variant_index: int
     flag_position: int  # index of the decision that made it
@@ -63,10 +62,12 @@ class NewEnrolment:
         return self.experiment.variant_names[self.variant_index]
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(NamedTuple):
     decisions: list[Decision]
     new_enrolments: list[NewEnrolment]
+
+
+_enrolled_s = itemgetter(2)  # Enrolment.enrolled_s
 
 
 def _eligible(experiment: LiveExperiment, subject_id: str, attributes: Mapping[str, Any]) -> int | None:
@@ -161,8 +162,8 @@ def decide(
             continue
         if admitted is None:
             if active < 0:
-                active = sum(1 for index in enrolled if index in snapshot.live_by_index)
-                times = sorted(e.enrolled_s for e in enrolments)
+                active = sum(map(snapshot.live_by_index.__contains__, enrolled))
+                times = sorted(map(_enrolled_s, enrolments))
             admitted = policy.admits(active, times, now_s)
         if not admitted:
             decisions[position] = plan.refusals[PARTICIPATION_LIMIT]
