@@ -211,9 +211,9 @@ def issue_decision_ids(
         keyed = mac.copy()
         keyed.update(signed)
         raws.append(signed + keyed.digest())
-    # Base64 of every token in one pass: each ends with a newline; padding is the only "=".
-    text = b"".join(map(_b2a_base64, raws)).translate(_URL_SAFE).decode("ascii")
-    return text.replace("=", "").split("\n")[:-1]
+    # Base64 of every token in one pass: each ends with a newline; padding, the only "=", is deleted.
+    text = b"".join(map(_b2a_base64, raws)).translate(_URL_SAFE, b"=").decode("ascii")
+    return text.split("\n")[:-1]
 
 
 def _issue_encoded(secret: bytes, claims: DecisionClaims) -> str:
