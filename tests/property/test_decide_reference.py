@@ -3,69 +3,29 @@
 `decide` answers from answers prebuilt by the snapshot, evaluates a rule once per distinct rule
 text within a call, hashes the bucket only when it can matter and asks the participation policy
 once until an enrolment changes its inputs. `reference` below does none of that (it is the decide
-of before those shortcuts); every answer and every new enrolment must be the same.
+of before those shortcuts, sharing only the domain-conflict check); every answer and every new
+enrolment must be the same.
 """
 
 from __future__ import annotations
 
 from bisect import insort
-from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lotty import reasons
 from lotty.bucketing import bucket_of
-from lotty.decision import (
-    DOMAIN_CONFLICT,
-    EXPERIMENT_ASSIGNED,
-    EXPERIMENT_PAUSED,
-    FLAG_NOT_FOUND,
-    NO_ACTIVE_EXPERIMENT,
-    OUTSIDE_TRAFFIC,
-    PARTICIPATION_LIMIT,
-    TARGETING_MISMATCH,
-    Decision,
-    decide,
-)
+from lotty.decision import Decision, _loses_domain, decide
 from lotty.enrolment import Enrolment, ParticipationPolicy
 from lotty.snapshot import LiveExperiment, Snapshot
 from tests.unit.test_decide import experiment, snapshot
 
 
-def _eligible(experiment: LiveExperiment, subject_id: str, attributes: Mapping[str, Any]) -> int | None:
-    if experiment.rule is not None and not experiment.rule.matches(attributes):
-        return None
-    return experiment.allocation.variant_index(bucket_of(experiment.key, subject_id))
-
-
-def _loses_domain(experiment, snapshot, held, subject_id, attributes) -> bool:
-    if not experiment.domains:
-        return False
-    for index in held:
-        other = snapshot.live_by_index.get(index)
-        if other is not None and other.key != experiment.key and other.domains & experiment.domains:
-            return True
-    for domain in experiment.domains:
-        for rival in snapshot.running_by_domain.get(domain, ()):
-            if rival.key == experiment.key:
-                break
-            if _eligible(rival, subject_id, attributes) is not None:
-                return True
-    return False
-
-
-def reference(
-    snapshot: Snapshot,
-    enrolments: Sequence[Enrolment],
-    subject_id: str,
-    attributes: Mapping[str, Any],
-    flags: Sequence[str] | None,
-    now_s: int,
-    policy: ParticipationPolicy,
-) -> tuple[list[Decision], list[tuple[str, int, int]]]:
-    """Each flag in request order through SPEC §3's steps; new enrolments as (key, variant, position)."""
+def reference(snapshot: Snapshot, enrolments, subject_id, attributes, flags, now_s, policy) -> tuple:
+    """Decisions for each flag in request order through SPEC §3's steps, and the new enrolments as
+    (experiment key, variant index, flag position)."""
 
     def default(flag: str, reason: str, experiment: LiveExperiment | None = None) -> Decision:
         value = snapshot.flags[flag].default
@@ -77,7 +37,7 @@ def reference(
         return Decision(
             experiment.flag,
             experiment.variant_values[variant],
-            EXPERIMENT_ASSIGNED,
+            reasons.EXPERIMENT_ASSIGNED,
             experiment.key,
             experiment.version,
             experiment.variant_names[variant],
@@ -89,13 +49,13 @@ def reference(
     candidates = []
     for position, key in enumerate(keys):
         if key not in snapshot.flags:
-            decisions[position] = Decision(key, None, FLAG_NOT_FOUND)
+            decisions[position] = Decision(key, None, reasons.FLAG_NOT_FOUND)
             continue
         experiment = snapshot.live_by_flag.get(key)
         if experiment is None:
-            decisions[position] = default(key, NO_ACTIVE_EXPERIMENT)
+            decisions[position] = default(key, reasons.NO_ACTIVE_EXPERIMENT)
         elif experiment.status != "running":
-            decisions[position] = default(key, EXPERIMENT_PAUSED, experiment)
+            decisions[position] = default(key, reasons.EXPERIMENT_PAUSED, experiment)
         elif experiment.index in enrolled:
             decisions[position] = assigned(experiment, enrolled[experiment.index].variant)
         else:
@@ -109,15 +69,15 @@ def reference(
     )
     for position, experiment in by_precedence:
         if experiment.rule is not None and not experiment.rule.matches(attributes):
-            decisions[position] = default(experiment.flag, TARGETING_MISMATCH, experiment)
+            decisions[position] = default(experiment.flag, reasons.TARGETING_MISMATCH, experiment)
             continue
         variant = experiment.allocation.variant_index(bucket_of(experiment.key, subject_id))
         if variant is None:
-            decisions[position] = default(experiment.flag, OUTSIDE_TRAFFIC, experiment)
-        elif _loses_domain(experiment, snapshot, held, subject_id, attributes):
-            decisions[position] = default(experiment.flag, DOMAIN_CONFLICT, experiment)
+            decisions[position] = default(experiment.flag, reasons.OUTSIDE_TRAFFIC, experiment)
+        elif experiment.domains and _loses_domain(experiment, snapshot, held, subject_id, attributes):
+            decisions[position] = default(experiment.flag, reasons.DOMAIN_CONFLICT, experiment)
         elif not policy.admits(active, times, now_s):
-            decisions[position] = default(experiment.flag, PARTICIPATION_LIMIT, experiment)
+            decisions[position] = default(experiment.flag, reasons.PARTICIPATION_LIMIT, experiment)
         else:
             new.append((experiment.key, variant, position))
             held.append(experiment.index)
