@@ -135,10 +135,9 @@ def decide(
     if not candidates:
         return Outcome(decisions, new)
     candidates.sort()  # by precedence, which is unique per experiment (it ends with the key)
-    held = list(enrolled)
     matched: dict[str, bool] = {}  # rule text -> whether it matches, once per call
     active = -1  # enrolments in live experiments, counted when first needed
-    times: list[int] = []
+    times: list[int] | None = None  # all enrolment times, sorted, when first needed
     admitted: bool | None = None  # the policy's answer until the next enrolment
     for _, position, plan in candidates:
         experiment = plan.experiment  # type: ignore[assignment]
@@ -157,14 +156,20 @@ def decide(
             if variant_index is None:
                 decisions[position] = plan.refusals[OUTSIDE_TRAFFIC]
                 continue
-        if experiment.domains and _loses_domain(experiment, snapshot, held, subject_id, attributes):
-            decisions[position] = plan.refusals[DOMAIN_CONFLICT]
-            continue
+        if experiment.domains:
+            held = [*enrolled, *(n.experiment.index for n in new)]
+            if _loses_domain(experiment, snapshot, held, subject_id, attributes):
+                decisions[position] = plan.refusals[DOMAIN_CONFLICT]
+                continue
         if admitted is None:
             if active < 0:
                 active = sum(map(snapshot.live_by_index.__contains__, enrolled))
-                times = sorted(map(_enrolled_s, enrolments))
-            admitted = policy.admits(active, times, now_s)
+            if active >= policy.max_active_experiments:  # policy.admits's first test, before sorting
+                admitted = False
+            else:
+                if times is None:
+                    times = sorted(map(_enrolled_s, enrolments))
+                admitted = policy.admits(active, times, now_s)
         if not admitted:
             decisions[position] = plan.refusals[PARTICIPATION_LIMIT]
             continue
@@ -172,9 +177,8 @@ def decide(
             variant_index = allocation.variant_index(bucket_of(experiment.key, subject_id))
             assert variant_index is not None  # traffic is 100 %
         new.append(NewEnrolment(experiment, variant_index, position))
-        held.append(experiment.index)
         active += 1
-        insort(times, now_s)
+        insort(times, now_s)  # type: ignore[arg-type]  # sorted before the policy admitted this one
         admitted = None
         decisions[position] = experiment.assigned[variant_index]
     return Outcome(decisions, new)
