@@ -9,7 +9,7 @@ The answers themselves are prebuilt by the snapshot (`FlagPlan`, `LiveExperiment
 call allocates only its lists. Within a call a targeting rule is evaluated once per distinct rule
 text, the bucket is hashed only when traffic is below 100 % or a variant is to be chosen, and the
 participation policy is consulted once until an enrolment changes its inputs; none of these
-changes an answer (tests/property/test_decide_properties.py compares with the plain reading).
+changes an answer (tests/property/test_decide_reference.py compares with the plain reading).
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def decide(
     plans = snapshot.plans
     enrolled = {e.experiment: e.variant for e in enrolments}
     decisions: list[Any] = []  # Decisions; None holds the place of a candidate until it is decided
-    candidates: list[tuple[tuple[Any, ...], int, FlagPlan]] = []
+    candidates: list[tuple[tuple[Any, ...], int, LiveExperiment, FlagPlan]] = []
     for key in dict.fromkeys(flags) if flags else snapshot.flag_keys:
         plan = plans.get(key)
         if plan is None:
@@ -129,7 +129,7 @@ def decide(
             if variant is not None:  # sticky: the same variant for the life of the experiment
                 decisions.append(experiment.assigned[variant])
             else:
-                candidates.append((experiment.precedence, len(decisions), plan))
+                candidates.append((experiment.precedence, len(decisions), experiment, plan))
                 decisions.append(None)
     new: list[NewEnrolment] = []
     if not candidates:
@@ -139,8 +139,7 @@ def decide(
     active = -1  # enrolments in live experiments, counted when first needed
     times: list[int] | None = None  # all enrolment times, sorted, when first needed
     admitted: bool | None = None  # the policy's answer until the next enrolment
-    for _, position, plan in candidates:
-        experiment = plan.experiment  # type: ignore[assignment]
+    for _, position, experiment, plan in candidates:
         rule = experiment.rule
         if rule is not None:
             matches = matched.get(rule.canonical)
