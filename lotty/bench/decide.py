@@ -5,6 +5,7 @@
     pinned to CPU 0, wrk (8 connections) pinned to CPU 1; medians of `--runs` alternating runs.
 (b) `Lotty.decide` in-process beside the GrowthBook SDK evaluating the same feature.
 (c) bytes per enrolment of the in-memory enrolment state over 1M subjects (tracemalloc).
+`--parts` picks which of them run (default a,b,c).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from lotty.bench.load import free_port, serve, wait_ready, wrk
 from lotty.bench.report import median, table
 from lotty.catalog import experiments, flags, lifecycle, users
 from lotty.enrolment import Enrolment, EnrolmentState, subject_key
+from lotty.errors import LottyError
 from lotty.instance import Lotty
 from lotty.model import ExperimentSpec, FlagSpec, UserSpec, Variant
 from lotty.settings import Settings
@@ -224,17 +226,22 @@ def bench_memory(subjects: int) -> list[tuple[str, str, str, str]]:
 
 
 def main(args: Any) -> int:
+    parts = {part.strip() for part in args.parts.split(",")}
+    if not parts <= {"a", "b", "c"} or not parts:
+        raise LottyError(f"--parts takes a comma-separated choice of a, b and c, not {args.parts!r}")
     with tempfile.TemporaryDirectory(prefix="lotty-bench-") as tmp:
         data_dir = Path(tmp) / "data"
         lotty = Lotty(Settings.from_env({}, data_dir=data_dir))
         key = build_scenario(lotty)
         print("lotty bench decide: medians of", args.runs, "runs; ratio = lotty / baseline\n", flush=True)
-        rows = bench_in_process(lotty, runs=args.runs, subjects=args.subjects)
-        title = f"(b) in-process, 5 flags per call, beside the GrowthBook SDK {_version('growthbook')}"
-        print(table(title, rows), "\n", flush=True)
-        enrol_returning(lotty)
+        if "b" in parts:
+            rows = bench_in_process(lotty, runs=args.runs, subjects=args.subjects)
+            title = f"(b) in-process, 5 flags per call, beside the GrowthBook SDK {_version('growthbook')}"
+            print(table(title, rows), "\n", flush=True)
+        if "a" in parts:
+            enrol_returning(lotty)
         lotty.close()
-        if shutil.which("wrk"):
+        if "a" in parts and shutil.which("wrk"):
             for returning, label in (
                 (True, f"returning subjects (pool of {RETURNING_POOL:,}, all enrolled)"),
                 (False, "a new subject every request (each enrolment fsynced before the answer)"),
@@ -252,9 +259,10 @@ def main(args: Any) -> int:
                     "server on 1 core, beside a bare Litestar JSON route"
                 )
                 print(table(title, rows), "\n", flush=True)
-        else:
+        elif "a" in parts:
             print("(a) skipped: wrk is not installed (make bench installs it)\n")
-        print(table("(c) enrolment state memory", bench_memory(args.memory_subjects)))
+        if "c" in parts:
+            print(table("(c) enrolment state memory", bench_memory(args.memory_subjects)))
     return 0
 
 
