@@ -4,52 +4,55 @@
 new enrolments to make durable; it performs no I/O and reads no clock. Reasons are checked in
 the SPEC's order for each flag; new enrolments are considered in precedence order (priority,
 then earlier start, then key), so the order of flags in a request never changes the outcome.
+
+The answers themselves are prebuilt by the snapshot (`FlagPlan`, `LiveExperiment.assigned`), so a
+call allocates only its lists. Within a call a targeting rule is evaluated once per distinct rule
+text, the bucket is hashed only when traffic is below 100 % or a variant is to be chosen, and the
+participation policy is consulted once until an enrolment changes its inputs; none of these
+changes an answer (tests/property/test_decide_reference.py compares with the plain reading).
 """
 
 from __future__ import annotations
 
 from bisect import insort
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, NamedTuple
 
-from lotty.bucketing import bucket_of
+from lotty.bucketing import BUCKETS, bucket_of
 from lotty.enrolment import Enrolment, ParticipationPolicy
-from lotty.snapshot import LiveExperiment, Snapshot
-
-FLAG_NOT_FOUND = "flag_not_found"
-NO_ACTIVE_EXPERIMENT = "no_active_experiment"
-EXPERIMENT_PAUSED = "experiment_paused"
-EXPERIMENT_ASSIGNED = "experiment_assigned"
-TARGETING_MISMATCH = "targeting_mismatch"
-OUTSIDE_TRAFFIC = "outside_traffic_allocation"
-DOMAIN_CONFLICT = "domain_conflict"
-PARTICIPATION_LIMIT = "participation_limit"
-REASONS = (
+from lotty.reasons import (
+    DOMAIN_CONFLICT,
+    EXPERIMENT_ASSIGNED,
+    EXPERIMENT_PAUSED,
     FLAG_NOT_FOUND,
     NO_ACTIVE_EXPERIMENT,
-    EXPERIMENT_PAUSED,
-    EXPERIMENT_ASSIGNED,
-    TARGETING_MISMATCH,
     OUTSIDE_TRAFFIC,
-    DOMAIN_CONFLICT,
     PARTICIPATION_LIMIT,
+    REASONS,
+    TARGETING_MISMATCH,
+    Decision,
 )
+from lotty.snapshot import FlagPlan, LiveExperiment, Snapshot
+
+__all__ = [
+    "DOMAIN_CONFLICT",
+    "EXPERIMENT_ASSIGNED",
+    "EXPERIMENT_PAUSED",
+    "FLAG_NOT_FOUND",
+    "NO_ACTIVE_EXPERIMENT",
+    "OUTSIDE_TRAFFIC",
+    "PARTICIPATION_LIMIT",
+    "REASONS",
+    "TARGETING_MISMATCH",
+    "Decision",
+    "NewEnrolment",
+    "Outcome",
+    "decide",
+]
 
 
-class Decision(NamedTuple):
-    """One flag's answer before its decision id is issued (a NamedTuple: made per flag per call)."""
-
-    flag: str
-    value: Any
-    reason: str
-    experiment: str | None = None
-    experiment_version: int | None = None
-    variant: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class NewEnrolment:
+class NewEnrolment(NamedTuple):  # NamedTuples: a frozen dataclass costs a setattr per field
     experiment: LiveExperiment
     variant_index: int
     flag_position: int  # index of the decision that made it
@@ -59,27 +62,12 @@ class NewEnrolment:
         return self.experiment.variant_names[self.variant_index]
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(NamedTuple):
     decisions: list[Decision]
     new_enrolments: list[NewEnrolment]
 
 
-def _default(flag_key: str, default: Any, reason: str, experiment: LiveExperiment | None = None) -> Decision:
-    if experiment is None:
-        return Decision(flag_key, default, reason)
-    return Decision(flag_key, default, reason, experiment.key, experiment.version)
-
-
-def _assigned(experiment: LiveExperiment, variant_index: int) -> Decision:
-    return Decision(
-        experiment.flag,
-        experiment.variant_values[variant_index],
-        EXPERIMENT_ASSIGNED,
-        experiment.key,
-        experiment.version,
-        experiment.variant_names[variant_index],
-    )
+_enrolled_s = itemgetter(2)  # Enrolment.enrolled_s
 
 
 def _eligible(experiment: LiveExperiment, subject_id: str, attributes: Mapping[str, Any]) -> int | None:
@@ -102,8 +90,6 @@ def _loses_domain(
     precedence that the subject is eligible for, whether or not its flag was requested, so
     the answer does not depend on which flags a request names.
     """
-    if not experiment.domains:
-        return False
     for index in held:
         other = snapshot.live_by_index.get(index)
         if other is not None and other.key != experiment.key and other.domains & experiment.domains:
@@ -127,47 +113,71 @@ def decide(
     policy: ParticipationPolicy,
 ) -> Outcome:
     """Decisions for `flags` (all flags when empty or None), in request order, repeats dropped."""
-    keys = list(dict.fromkeys(flags)) if flags else list(snapshot.flag_keys)
-    decisions: list[Decision | None] = [None] * len(keys)
-    enrolled = {e.experiment: e for e in enrolments}
-    candidates: list[tuple[int, LiveExperiment]] = []
-    for position, key in enumerate(keys):
-        flag = snapshot.flags.get(key)
-        if flag is None:
-            decisions[position] = Decision(key, None, FLAG_NOT_FOUND)
-            continue
-        experiment = snapshot.live_by_flag.get(key)
-        if experiment is None:
-            decisions[position] = _default(key, flag.default, NO_ACTIVE_EXPERIMENT)
-        elif not experiment.running:
-            decisions[position] = _default(key, flag.default, EXPERIMENT_PAUSED, experiment)
-        elif experiment.index in enrolled:
-            decisions[position] = _assigned(experiment, enrolled[experiment.index].variant)
+    plans = snapshot.plans
+    enrolled = {e.experiment: e.variant for e in enrolments}
+    decisions: list[Any] = []  # Decisions; None holds the place of a candidate until it is decided
+    candidates: list[tuple[tuple[Any, ...], int, LiveExperiment, FlagPlan]] = []
+    for key in dict.fromkeys(flags) if flags else snapshot.flag_keys:
+        plan = plans.get(key)
+        if plan is None:
+            decisions.append(Decision(key, None, FLAG_NOT_FOUND))
+        elif plan.settled is not None:
+            decisions.append(plan.settled)
         else:
-            candidates.append((position, experiment))
-
+            experiment: LiveExperiment = plan.experiment  # type: ignore[assignment]  # set when not settled
+            variant = enrolled.get(experiment.index)
+            if variant is not None:  # sticky: the same variant for the life of the experiment
+                decisions.append(experiment.assigned[variant])
+            else:
+                candidates.append((experiment.precedence, len(decisions), experiment, plan))
+                decisions.append(None)
     new: list[NewEnrolment] = []
-    held = list(enrolled)
     if not candidates:
-        return Outcome(decisions, new)  # type: ignore[arg-type]  # every position is filled
-    active = sum(1 for index in enrolled if index in snapshot.live_by_index)
-    times = sorted(e.enrolled_s for e in enrolments)
-    for position, experiment in sorted(candidates, key=lambda c: c[1].precedence):
-        default = snapshot.flags[experiment.flag].default
-        if experiment.rule is not None and not experiment.rule.matches(attributes):
-            decisions[position] = _default(experiment.flag, default, TARGETING_MISMATCH, experiment)
+        return Outcome(decisions, new)
+    candidates.sort()  # by precedence, which is unique per experiment (it ends with the key)
+    matched: dict[str, bool] = {}  # rule text -> whether it matches, once per call
+    active = -1  # enrolments in live experiments, counted when first needed
+    times: list[int] | None = None  # all enrolment times, sorted, when first needed
+    admitted: bool | None = None  # the policy's answer until the next enrolment
+    for _, position, experiment, plan in candidates:
+        rule = experiment.rule
+        if rule is not None:
+            matches = matched.get(rule.canonical)
+            if matches is None:
+                matches = matched[rule.canonical] = rule.matches(attributes)
+            if not matches:
+                decisions[position] = plan.refusals[TARGETING_MISMATCH]
+                continue
+        allocation = experiment.allocation
+        variant_index: int | None = None
+        if allocation.traffic_bp < BUCKETS:  # at 100 % everyone is inside: hash only to enrol
+            variant_index = allocation.variant_index(bucket_of(experiment.key, subject_id))
+            if variant_index is None:
+                decisions[position] = plan.refusals[OUTSIDE_TRAFFIC]
+                continue
+        if experiment.domains:
+            held = [*enrolled, *(n.experiment.index for n in new)]
+            if _loses_domain(experiment, snapshot, held, subject_id, attributes):
+                decisions[position] = plan.refusals[DOMAIN_CONFLICT]
+                continue
+        if admitted is None:
+            if active < 0:
+                active = sum(map(snapshot.live_by_index.__contains__, enrolled))
+            if active >= policy.max_active_experiments:  # policy.admits's first test, before sorting
+                admitted = False
+            else:
+                if times is None:
+                    times = sorted(map(_enrolled_s, enrolments))
+                admitted = policy.admits(active, times, now_s)
+        if not admitted:
+            decisions[position] = plan.refusals[PARTICIPATION_LIMIT]
             continue
-        variant_index = experiment.allocation.variant_index(bucket_of(experiment.key, subject_id))
         if variant_index is None:
-            decisions[position] = _default(experiment.flag, default, OUTSIDE_TRAFFIC, experiment)
-        elif _loses_domain(experiment, snapshot, held, subject_id, attributes):
-            decisions[position] = _default(experiment.flag, default, DOMAIN_CONFLICT, experiment)
-        elif not policy.admits(active, times, now_s):
-            decisions[position] = _default(experiment.flag, default, PARTICIPATION_LIMIT, experiment)
-        else:
-            new.append(NewEnrolment(experiment, variant_index, position))
-            held.append(experiment.index)
-            active += 1
-            insort(times, now_s)
-            decisions[position] = _assigned(experiment, variant_index)
-    return Outcome([d for d in decisions if d is not None], new)
+            variant_index = allocation.variant_index(bucket_of(experiment.key, subject_id))
+            assert variant_index is not None  # traffic is 100 %
+        new.append(NewEnrolment(experiment, variant_index, position))
+        active += 1
+        insort(times, now_s)  # type: ignore[arg-type]  # sorted before the policy admitted this one
+        admitted = None
+        decisions[position] = experiment.assigned[variant_index]
+    return Outcome(decisions, new)

@@ -21,6 +21,8 @@ _VARIANT_BITS = 8
 _SECONDS_MASK = (1 << _SECONDS_BITS) - 1
 _VARIANT_MASK = (1 << _VARIANT_BITS) - 1
 MAX_EXPERIMENT_ID = (1 << 20) - 1
+_EXPERIMENT_SHIFT = _SECONDS_BITS + _VARIANT_BITS
+_new_tuple = tuple.__new__
 
 
 def subject_key(subject_id: str) -> int:
@@ -45,7 +47,7 @@ class Enrolment(NamedTuple):
         if not 0 <= self.experiment <= MAX_EXPERIMENT_ID or not 0 <= self.variant <= _VARIANT_MASK:
             raise ValueError(f"cannot pack {self}")
         return (
-            (self.experiment << (_SECONDS_BITS + _VARIANT_BITS))
+            (self.experiment << _EXPERIMENT_SHIFT)
             | (self.variant << _SECONDS_BITS)
             | (self.enrolled_s & _SECONDS_MASK)
         )
@@ -53,7 +55,7 @@ class Enrolment(NamedTuple):
     @classmethod
     def unpack(cls, packed: int) -> Enrolment:
         return cls(
-            packed >> (_SECONDS_BITS + _VARIANT_BITS),
+            packed >> _EXPERIMENT_SHIFT,
             (packed >> _SECONDS_BITS) & _VARIANT_MASK,
             packed & _SECONDS_MASK,
         )
@@ -73,9 +75,16 @@ class EnrolmentState:
         packed = self._by_subject.get(key)
         if packed is None:
             return ()
-        if isinstance(packed, int):
-            return (Enrolment.unpack(packed),)
-        return tuple(Enrolment.unpack(p) for p in packed)
+        # Enrolment.unpack inlined (runs on every decide): tuple.__new__ skips the Python __new__.
+        return tuple(
+            [
+                _new_tuple(
+                    Enrolment,
+                    (p >> _EXPERIMENT_SHIFT, (p >> _SECONDS_BITS) & _VARIANT_MASK, p & _SECONDS_MASK),
+                )
+                for p in ((packed,) if isinstance(packed, int) else packed)
+            ]
+        )
 
     def add(self, key: int, enrolment: Enrolment, keep: Callable[[Enrolment], bool] | None = None) -> None:
         """Remember a new enrolment; `keep` drops old ones that no longer matter (ended, out of window)."""

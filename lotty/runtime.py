@@ -8,6 +8,7 @@ subject can never enrol it twice; a call returns only after its new enrolments a
 from __future__ import annotations
 
 import logging
+import operator
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
@@ -28,6 +29,8 @@ from lotty.store.writer import FactWriter
 from lotty.tokens import issue_decision_ids, subject_digest
 
 log = logging.getLogger("lotty.decide")
+_claimed = operator.itemgetter(0, 3, 4, 5)
+"""What a decision id carries of a `Decision`: (flag, experiment, experiment_version, variant)."""
 
 
 class IssuedDecision(msgspec.Struct, frozen=True, kw_only=True):
@@ -110,7 +113,8 @@ class DecideService:
     ) -> tuple[list[IssuedDecision], Future[None] | None]:
         """Decisions now, and a future to wait on before answering (None: nothing to wait for)."""
         now = self._clock()
-        now_s, now_ms = epoch_seconds(now), int(now.timestamp() * 1000)
+        timestamp = now.timestamp()
+        now_s, now_ms = epoch_seconds(now), int(timestamp * 1000)
         digest = subject_digest(subject_id)
         key = int.from_bytes(digest, "big")
         waits: list[Future[None]] = []
@@ -118,8 +122,9 @@ class DecideService:
             snapshot = self.snapshot
             enrolments = self.state.of(key)
             outcome = decide(snapshot, enrolments, subject_id, attributes, flags, now_s, self.policy)
+            decisions = outcome.decisions
             counts = self.decisions_by_reason
-            for decision in outcome.decisions:
+            for decision in decisions:
                 counts[decision.reason] += 1
             if outcome.new_enrolments:
                 is_active = snapshot.live_by_index.__contains__
@@ -135,27 +140,23 @@ class DecideService:
                     pending = self._pending.get((key, enrolment.experiment))
                     if pending is not None:
                         waits.append(pending)
-        decisions = outcome.decisions
-        ids = issue_decision_ids(
-            self._secret,
-            [(d.flag, d.experiment, d.experiment_version, d.variant) for d in decisions],
-            digest,
-            now_ms,
-        )
+        ids = issue_decision_ids(self._secret, list(map(_claimed, decisions)), digest, now_ms)
         issued = [
             IssuedDecision(
-                flag=d.flag,
-                value=d.value,
-                reason=d.reason,
-                experiment=d.experiment,
-                experiment_version=d.experiment_version,
-                variant=d.variant,
+                flag=flag,
+                value=value,
+                reason=reason,
+                experiment=experiment,
+                experiment_version=version,
+                variant=variant,
                 decision_id=decision_id,
             )
-            for d, decision_id in zip(decisions, ids, strict=True)
+            for (flag, value, reason, experiment, version, variant), decision_id in zip(
+                decisions, ids, strict=True
+            )
         ]
         rows: dict[str, Sequence[Sequence[Any]]] = {}
-        stamp = int(now.timestamp() * 1_000_000)  # the writer's timestamps are epoch microseconds
+        stamp = int(timestamp * 1_000_000)  # the writer's timestamps are epoch microseconds
         if outcome.new_enrolments:
             rows["enrolments"] = [
                 (

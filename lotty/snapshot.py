@@ -1,6 +1,9 @@
 """The decide snapshot: the catalog compiled for the hot path, immutable, swapped whole.
 
 Built after every catalog change; decide reads one snapshot per call and never the database.
+Everything about a flag's answer that does not depend on the subject is built here once: each
+flag's plan holds the answer when no experiment runs, or the running experiment with its
+default-valued answers by reason, and each experiment holds its answer per variant.
 """
 
 from __future__ import annotations
@@ -13,6 +16,16 @@ from typing import Any
 
 from lotty.bucketing import Allocation
 from lotty.catalog.common import from_json
+from lotty.reasons import (
+    DOMAIN_CONFLICT,
+    EXPERIMENT_ASSIGNED,
+    EXPERIMENT_PAUSED,
+    NO_ACTIVE_EXPERIMENT,
+    OUTSIDE_TRAFFIC,
+    PARTICIPATION_LIMIT,
+    TARGETING_MISMATCH,
+    Decision,
+)
 from lotty.store import Store
 from lotty.targeting import Rule, compile_rule
 
@@ -40,15 +53,24 @@ class LiveExperiment:
     domains: frozenset[str]
     priority: int
     started_at: datetime | None
+    # Derived from the fields above when the experiment is built:
+    running: bool = field(init=False, repr=False, compare=False)
+    precedence: tuple[int, datetime, str] = field(init=False, repr=False, compare=False)
+    """Sort key: higher priority first, then the earlier start, then the key (SPEC §3)."""
+    assigned: tuple[Decision, ...] = field(init=False, repr=False, compare=False)
+    """The `experiment_assigned` answer for each variant, by variant index."""
 
-    @property
-    def running(self) -> bool:
-        return self.status == "running"
-
-    @property
-    def precedence(self) -> tuple[int, datetime, str]:
-        """Sort key: higher priority first, then the earlier start, then the key (SPEC §3)."""
-        return (-self.priority, self.started_at or datetime.max, self.key)
+    def __post_init__(self) -> None:
+        derived = {
+            "running": self.status == "running",
+            "precedence": (-self.priority, self.started_at or datetime.max, self.key),
+            "assigned": tuple(
+                Decision(self.flag, value, EXPERIMENT_ASSIGNED, self.key, self.version, name)
+                for name, value in zip(self.variant_names, self.variant_values, strict=True)
+            ),
+        }
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)
 
 
 class ExperimentIds:
@@ -65,6 +87,30 @@ class ExperimentIds:
 
 
 @dataclass(frozen=True, slots=True)
+class FlagPlan:
+    """One flag's decide work, prebuilt. Either `settled` is the answer for every subject (no
+    experiment runs on the flag, or it is paused), or `experiment` is the running experiment and
+    `refusals` its default-valued answer for each reason a subject may get the flag default."""
+
+    settled: Decision | None
+    experiment: LiveExperiment | None
+    refusals: Mapping[str, Decision]
+
+
+def flag_plan(flag: FlagEntry, experiment: LiveExperiment | None) -> FlagPlan:
+    if experiment is None:
+        return FlagPlan(Decision(flag.key, flag.default, NO_ACTIVE_EXPERIMENT), None, {})
+    if not experiment.running:
+        paused = Decision(flag.key, flag.default, EXPERIMENT_PAUSED, experiment.key, experiment.version)
+        return FlagPlan(paused, None, {})
+    refusals = {
+        reason: Decision(flag.key, flag.default, reason, experiment.key, experiment.version)
+        for reason in (TARGETING_MISMATCH, OUTSIDE_TRAFFIC, DOMAIN_CONFLICT, PARTICIPATION_LIMIT)
+    }
+    return FlagPlan(None, experiment, refusals)
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     version: int
     flags: Mapping[str, FlagEntry]
@@ -73,6 +119,12 @@ class Snapshot:
     # Running experiments per conflict domain, in precedence order.
     running_by_domain: Mapping[str, tuple[LiveExperiment, ...]] = field(default_factory=dict)
     flag_keys: tuple[str, ...] = ()
+    # Derived: each flag's plan, by flag key.
+    plans: Mapping[str, FlagPlan] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        plans = {key: flag_plan(flag, self.live_by_flag.get(key)) for key, flag in self.flags.items()}
+        object.__setattr__(self, "plans", MappingProxyType(plans))
 
     @classmethod
     def build(cls, version: int, flags: list[FlagEntry], live: list[LiveExperiment]) -> Snapshot:

@@ -23,6 +23,7 @@ own time window to event timestamps.
 from __future__ import annotations
 
 import base64
+import binascii
 import functools
 import hashlib
 import hmac
@@ -30,6 +31,7 @@ import itertools
 import os
 import struct
 from collections.abc import Sequence
+from itertools import islice
 from typing import Annotated, Any
 
 import msgspec
@@ -124,7 +126,9 @@ _nonces = itertools.count(int.from_bytes(os.urandom(_NONCE_BYTES), "big"))
 _UINT64 = struct.Struct(">BQ")  # msgpack uint 64
 _UINT64_MIN, _UINT64_MAX = 2**32, 2**64 - 1  # the now_ms msgspec writes as a uint 64
 _BIN8 = bytes([0xC4, _DIGEST_BYTES])  # msgpack bin 8 header of an 8-byte digest or nonce
-_b64 = base64.urlsafe_b64encode
+_NONCE_MASK = 0xFFFF_FFFF_FFFF_FFFF
+_b2a_base64 = binascii.b2a_base64  # standard alphabet, "=" padding, a newline after each
+_URL_SAFE = bytes.maketrans(b"+/", b"-_")
 _prefixes: dict[tuple[str, str | None, int | None, str | None], bytes] = {}
 
 
@@ -147,7 +151,7 @@ def _outcome_prefix(flag: str, experiment: str | None, version: int | None, vari
 
 
 def _next_nonce() -> bytes:
-    return (next(_nonces) & 0xFFFF_FFFF_FFFF_FFFF).to_bytes(_NONCE_BYTES, "big")
+    return (next(_nonces) & _NONCE_MASK).to_bytes(_NONCE_BYTES, "big")
 
 
 def issue_decision_id(
@@ -195,22 +199,26 @@ def issue_decision_ids(
             _issue_encoded(secret, DecisionClaims(*o, digest, now_ms, _next_nonce() if nonces is None else n))
             for o, n in zip(outcomes, nonces or [b""] * len(outcomes), strict=True)
         ]
+    if nonces is None:  # islice: the shared counter hands out distinct values even across threads
+        nonces = [(n & _NONCE_MASK).to_bytes(_NONCE_BYTES, "big") for n in islice(_nonces, len(outcomes))]
     mac = _keyed_mac(secret)
-    middle = _BIN8 + digest
-    suffix = _UINT64.pack(0xCF, now_ms) + _BIN8
-    tokens = []
-    for position, outcome in enumerate(outcomes):
-        nonce = _next_nonce() if nonces is None else nonces[position]
-        signed = _outcome_prefix(*outcome) + middle + suffix + nonce
+    middle = _BIN8 + digest + _UINT64.pack(0xCF, now_ms) + _BIN8
+    prefixes = _prefixes
+    raws = []
+    for outcome, nonce in zip(outcomes, nonces, strict=True):
+        prefix = prefixes.get(outcome)
+        signed = (prefix or _outcome_prefix(*outcome)) + middle + nonce
         keyed = mac.copy()
         keyed.update(signed)
-        tokens.append(_b64(signed + keyed.digest()).rstrip(b"=").decode("ascii"))
-    return tokens
+        raws.append(signed + keyed.digest())
+    # Base64 of every token in one pass: each ends with a newline; padding, the only "=", is deleted.
+    text = b"".join(map(_b2a_base64, raws)).translate(_URL_SAFE, b"=").decode("ascii")
+    return text.split("\n")[:-1]
 
 
 def _issue_encoded(secret: bytes, claims: DecisionClaims) -> str:
     signed = _VERSION_BYTE + _encode(claims)
-    return _b64(signed + _tag(secret, signed)).rstrip(b"=").decode("ascii")
+    return base64.urlsafe_b64encode(signed + _tag(secret, signed)).rstrip(b"=").decode("ascii")
 
 
 def verify_decision_id(secret: bytes, token: str) -> DecisionClaims:

@@ -1,5 +1,5 @@
 -- Per-variant sufficient statistics of every metric of one experiment over [from_ts, to_ts) of event
--- time, for the whole window and per time bucket, from attributed_events (read twice, see `event`).
+-- time, for the whole window and per time bucket, from the attributed events (see `attributed`).
 -- params: experiment VARCHAR; from_ts TIMESTAMP (incl); to_ts TIMESTAMP (excl);
 --         bucket VARCHAR ('minute' | 'hour' | 'day'); z DOUBLE (normal quantile of the percentile
 --         intervals: 1.959963984540054 for 95 %); metrics STRUCT(metric VARCHAR, kind VARCHAR,
@@ -21,10 +21,44 @@
 --                 order statistics of lotty.stats.quantile_ci_ranks at level_low, level_high
 -- Series rows (bucket_start set) count the events in the bucket of subjects first exposed in that
 -- bucket or before; their units are NULL except for the population (subjects first exposed there).
--- Cost: the events are joined to their subject once (`measured`) and every statistic aggregates
--- those rows straight to its own grain; only the per-subject totals hold a row per subject, and
--- only conversion series count distinct subjects per bucket (docs/benchmarks.md).
-WITH metric AS (
+-- Cost (docs/benchmarks.md): the events are read twice (the population, then the measured events),
+-- sharing one duplicate-id pass; they are joined to their subject once (`measured`) and every
+-- statistic aggregates those rows straight to its own grain; only the per-subject totals hold a
+-- row per subject (per source a count, sum or ratio reads), and only conversion series count
+-- distinct subjects per bucket.
+-- `repeated`, `event` and `first_exposure` are views/attributed_events.sql's, word for word (a test
+-- keeps them so), so that both reads of the events below share one duplicate-id pass: a view read
+-- twice runs it twice. `attributed` is attributed_events without `exposed_at`, which the report does
+-- not need, so only the events of requires_exposure types are joined to their first exposure.
+WITH repeated AS MATERIALIZED (
+    SELECT hash(event_id) AS id_hash FROM stored_events GROUP BY id_hash HAVING count(*) > 1
+),
+event AS NOT MATERIALIZED (
+    SELECT * FROM stored_events WHERE hash(event_id) NOT IN (SELECT id_hash FROM repeated)
+    UNION ALL
+    SELECT * FROM stored_events WHERE hash(event_id) IN (SELECT id_hash FROM repeated)
+    QUALIFY row_number() OVER (
+        PARTITION BY event_id
+        ORDER BY received_at, ts, event_type, decision_id, subject_id, properties
+    ) = 1
+),
+first_exposure AS (
+    SELECT decision_id, min(received_at) AS exposed_at
+    FROM event
+    WHERE event_type = 'exposure'
+    GROUP BY decision_id
+),
+attributed AS NOT MATERIALIZED (
+    SELECT e.* FROM event AS e
+    JOIN event_types AS t ON t.key = e.event_type
+    WHERE NOT t.requires_exposure
+    UNION ALL
+    SELECT e.* FROM event AS e
+    JOIN event_types AS t ON t.key = e.event_type
+    JOIN first_exposure AS x ON x.decision_id = e.decision_id
+    WHERE t.requires_exposure AND x.exposed_at <= e.received_at + INTERVAL 7 DAY
+),
+metric AS (
     SELECT unnest(CAST($metrics AS STRUCT(metric VARCHAR, kind VARCHAR, event_type VARCHAR,
                   numerator VARCHAR, denominator VARCHAR, property VARCHAR, percentile DOUBLE)[]),
                   recursive := true)
@@ -43,9 +77,11 @@ reading AS (  -- a read without a property shares its event type's property read
                 AS source_property
     FROM wanted AS w
 ),
-source AS (  -- each (event type, property) is extracted once
+source AS (  -- each (event type, property) is extracted once (what reads it decides where it goes)
     SELECT row_number() OVER (ORDER BY event_type, source_property) AS source, event_type,
-           source_property AS property, bool_or(kind = 'percentile') AS keeps_values
+           source_property AS property, bool_or(kind = 'percentile') AS keeps_values,
+           bool_or(kind <> 'population') AS measures,
+           bool_or(kind IN ('count', 'sum', 'conversion', 'ratio')) AS per_subject
     FROM reading
     GROUP BY event_type, source_property
 ),
@@ -54,32 +90,38 @@ read AS (
     FROM reading AS r
     JOIN source AS s ON s.event_type = r.event_type AND s.property IS NOT DISTINCT FROM r.source_property
 ),
--- The attributed events of the experiment in the window. NOT MATERIALIZED: `subject` and `measured`
--- each read the view again, which costs less than holding every event (it spills at 50M events).
-event AS NOT MATERIALIZED (
-    SELECT e.subject_id, e.variant, e.ts, date_trunc($bucket, e.ts) AS bucket_start, s.source,
-           s.keeps_values, TRY_CAST(json_extract_string(e.properties, '$.' || s.property) AS DOUBLE) AS x
-    FROM attributed_events AS e
+-- The attributed events of the experiment in the window. NOT MATERIALIZED: `exposed` and `measured`
+-- each read them again, which costs less than holding every event (it spills at 50M events).
+in_window AS NOT MATERIALIZED (
+    SELECT e.subject_id, e.variant, e.ts, e.event_type, date_trunc($bucket, e.ts) AS bucket_start,
+           s.source, s.keeps_values, s.measures, s.per_subject,
+           TRY_CAST(json_extract_string(e.properties, '$.' || s.property) AS DOUBLE) AS x
+    FROM attributed AS e
     JOIN source AS s ON s.event_type = e.event_type
     WHERE e.experiment = $experiment AND e.ts >= $from_ts AND e.ts < $to_ts
 ),
-subject AS (  -- the population: subjects exposed in the window, in the variant of their first exposure
+exposed AS (  -- subjects exposed in the window, in the variant of their first exposure
     SELECT e.subject_id, arg_min(e.variant, e.ts) AS variant, min(e.bucket_start) AS first_bucket,
            count(*) AS exposures
-    FROM event AS e
-    JOIN read AS r ON r.source = e.source AND r.kind = 'population'
+    FROM in_window AS e
+    WHERE e.event_type = 'exposure'
     GROUP BY e.subject_id
 ),
-measured AS (  -- the population's events, in the variant of the subject
-    SELECT e.source, e.keeps_values, e.bucket_start, e.x, s.subject_id, s.variant,
+subject AS MATERIALIZED (  -- the population, numbered: later grains key on the number, not the id
+    SELECT *, row_number() OVER () AS subject_no FROM exposed
+),
+measured AS (  -- the population's events of the sources a metric reads, in the variant of the subject
+    SELECT e.source, e.keeps_values, e.per_subject, e.bucket_start, e.x, s.subject_no, s.variant,
            e.bucket_start >= s.first_bucket AS in_series
-    FROM event AS e
+    FROM in_window AS e
     JOIN subject AS s ON s.subject_id = e.subject_id
+    WHERE e.measures
 ),
 subject_total AS (  -- per subject and source over the window
-    SELECT source, variant, subject_id, count(*) AS events, sum(x) AS sum_x
+    SELECT source, variant, subject_no, count(*) AS events, sum(x) AS sum_x
     FROM measured
-    GROUP BY source, variant, subject_id
+    WHERE per_subject
+    GROUP BY source, variant, subject_no
 ),
 population AS (
     SELECT variant, NULL::TIMESTAMP AS bucket_start, count(*) AS units, sum(exposures) AS events
@@ -95,43 +137,51 @@ per_subject AS (  -- window statistics over subjects, per source
     FROM subject_total
     GROUP BY source, variant
 ),
-per_event AS (  -- window and series statistics over events, per source
-    SELECT source, variant, bucket_start, count(*) AS events, count(x) AS n_x, sum(x) AS sum_x,
+event_cell AS (  -- per source, variant, bucket, and whether the events count in the series
+    SELECT source, variant, bucket_start, in_series, count(*) AS events, count(x) AS n_x, sum(x) AS sum_x,
            sum(x * x) AS sum_xx
-    FROM (
-        SELECT source, variant, NULL::TIMESTAMP AS bucket_start, x FROM measured
-        UNION ALL
-        SELECT source, variant, bucket_start, x FROM measured WHERE in_series
-    )
-    GROUP BY source, variant, bucket_start
+    FROM measured
+    GROUP BY source, variant, bucket_start, in_series
+),
+per_event AS (  -- window and series statistics over events, per source
+    SELECT source, variant, NULL::TIMESTAMP AS bucket_start, sum(events) AS events, sum(n_x) AS n_x,
+           sum(sum_x) AS sum_x, sum(sum_xx) AS sum_xx
+    FROM event_cell
+    GROUP BY source, variant
+    UNION ALL
+    SELECT source, variant, bucket_start, events, n_x, sum_x, sum_xx FROM event_cell WHERE in_series
 ),
 converted AS (  -- per bucket, the subjects with an event of a source a conversion metric reads
     SELECT source, variant, bucket_start, count(*) AS subjects
     FROM (
-        SELECT DISTINCT m.source, m.variant, m.bucket_start, m.subject_id
+        SELECT DISTINCT m.source, m.variant, m.bucket_start, m.subject_no
         FROM measured AS m
         WHERE m.in_series AND m.source IN (SELECT source FROM read WHERE kind = 'conversion')
     )
     GROUP BY source, variant, bucket_start
 ),
-sorted AS (  -- sorted values per source and variant, for the window and per bucket
-    SELECT source, variant, bucket_start, list_sort(list(x)) AS xs
-    FROM (
-        SELECT source, variant, NULL::TIMESTAMP AS bucket_start, x FROM measured
-        WHERE keeps_values AND x IS NOT NULL
-        UNION ALL
-        SELECT source, variant, bucket_start, x FROM measured WHERE keeps_values AND x IS NOT NULL AND in_series
-    )
-    GROUP BY source, variant, bucket_start
+value_cell AS (  -- the values of the sources a percentile reads, per bucket
+    SELECT source, variant, bucket_start, in_series, list(x) AS xs
+    FROM measured
+    WHERE keeps_values AND x IS NOT NULL
+    GROUP BY source, variant, bucket_start, in_series
+),
+sorted AS MATERIALIZED (  -- sorted values per source and variant, for the window and per bucket
+                         -- (materialised: `quantile` and `percentile` index the lists repeatedly)
+    SELECT source, variant, NULL::TIMESTAMP AS bucket_start, list_sort(flatten(list(xs))) AS xs
+    FROM value_cell
+    GROUP BY source, variant
+    UNION ALL
+    SELECT source, variant, bucket_start, list_sort(xs) FROM value_cell WHERE in_series
 ),
 ratio_subject AS (  -- per-subject numerator and denominator counts of each ratio metric
-    SELECT r.metric, t.variant, t.subject_id,
+    SELECT r.metric, t.variant, t.subject_no,
            coalesce(sum(t.events) FILTER (WHERE r.role = 'value'), 0) AS m,
            coalesce(sum(t.events) FILTER (WHERE r.role = 'denominator'), 0) AS d
     FROM read AS r
     JOIN subject_total AS t ON t.source = r.source
     WHERE r.kind = 'ratio'
-    GROUP BY r.metric, t.variant, t.subject_id
+    GROUP BY r.metric, t.variant, t.subject_no
 ),
 ratio_window AS (
     SELECT metric, variant, sum(m) AS m, sum(m * m) AS mm, sum(d) AS d, sum(d * d) AS dd, sum(m * d) AS md
@@ -154,7 +204,6 @@ percentile AS (
            least(n, greatest(1, ceil(n * p + 0.5 + half)))::BIGINT AS high_rank,
            xs
     FROM quantile
-    WHERE n > 0
 )
 SELECT NULL::VARCHAR AS metric, variant, bucket_start, units, events,
        NULL::DOUBLE AS total, NULL::DOUBLE AS total_squares, NULL::DOUBLE AS d_total,

@@ -62,3 +62,18 @@ def test_migrations_are_numbered_and_apply_twice_idempotently(tmp_path):
     assert store.migrate() == [f"{n:03d}_{name}" for n, name, _ in migration_files()]
     assert store.migrate() == []
     store.close()
+
+
+def _dedup_block(name: str) -> str:
+    """A statement's `repeated`, `event` and `first_exposure` CTEs (up to first_exposure's GROUP BY)."""
+    text = sql_text(name)
+    start = text.index("WITH repeated AS MATERIALIZED (")
+    last = "GROUP BY decision_id"
+    return text[start : text.index(last, text.index("first_exposure AS (")) + len(last)]
+
+
+@pytest.mark.parametrize("name", ["views/pending_events", "reports/variant_statistics"])
+def test_spelled_out_events_view_matches_attributed_events(name):
+    # These statements spell out the events view so that one query shares its duplicate-id pass;
+    # a fix to first-accepted-wins in one copy must reach every copy.
+    assert _dedup_block(name) == _dedup_block("views/attributed_events")

@@ -18,6 +18,7 @@ from lotty.tokens import (
     DecisionClaims,
     InvalidDecisionId,
     issue_decision_id,
+    issue_decision_ids,
     subject_digest,
     verify_decision_id,
 )
@@ -123,6 +124,44 @@ def test_round_trip_any_claims(
     assert (claims.version, claims.variant) == (version, variant)
     assert (claims.issued_at_ms, claims.nonce) == (now_ms, nonce)
     assert claims.matches_subject(subject_id)
+
+
+outcomes = st.tuples(
+    st.sampled_from(["button_color", "new_search", "ü"]) | st.text(max_size=130),
+    st.none() | st.sampled_from(["checkout-cta", "e"]) | st.text(max_size=130),
+    st.none() | st.integers(-(2**63), 2**64 - 1),
+    st.none() | st.sampled_from(["red", "control"]) | st.text(max_size=64),
+)
+
+
+@fast
+@given(
+    outcomes=st.lists(outcomes, max_size=6),
+    digest=st.binary(min_size=8, max_size=8),
+    now_ms=st.integers(0, 2**63 - 1),
+    nonces=st.lists(st.binary(min_size=8, max_size=8), min_size=6, max_size=6),
+)
+def test_a_calls_ids_are_the_msgspec_encoding_signed(
+    outcomes: list[tuple[str, str | None, int | None, str | None]],
+    digest: bytes,
+    now_ms: int,
+    nonces: list[bytes],
+) -> None:
+    """The batch path writes the msgpack tail and base64 itself; the bytes must be msgspec's."""
+    nonces = nonces[: len(outcomes)]
+    expected = [
+        _signed_token(msgspec.msgpack.encode(DecisionClaims(*outcome, digest, now_ms, nonce)))
+        for outcome, nonce in zip(outcomes, nonces, strict=True)
+    ]
+    assert issue_decision_ids(SECRET, outcomes, digest, now_ms, nonces) == expected
+    assert issue_decision_ids(SECRET, outcomes, digest, now_ms, nonces) == expected  # cached prefixes
+
+
+def test_a_calls_fresh_ids_are_distinct() -> None:
+    outcome = ("f", "e", 1, "red")
+    tokens = issue_decision_ids(SECRET, [outcome] * 50, subject_digest("u"), NOW_MS)
+    assert len(set(tokens)) == 50
+    assert {verify_decision_id(SECRET, t).variant for t in tokens} == {"red"}
 
 
 # --- nonces ------------------------------------------------------------------------------------
