@@ -10,7 +10,6 @@ or a method a route does not take (405) is answered by the router before it and 
 from __future__ import annotations
 
 import itertools
-import logging
 import os
 import re
 from time import perf_counter
@@ -18,15 +17,14 @@ from time import perf_counter
 from litestar.config.cors import CORSConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from lotty.logs import REQUEST_ID
+from lotty.logs import REQUEST_ID, AccessLog
 from lotty.metrics import RequestStats
 from lotty.settings import Settings
 
-access_log = logging.getLogger("lotty.access")
+access_log = AccessLog()
 REQUEST_ID_HEADER = b"x-request-id"
 # An id a proxy or client sent is kept when it is short and plain; otherwise Lotty makes one.
 _GOOD_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,64}")
-_INFO = logging.INFO
 
 
 class RequestObserver:
@@ -78,26 +76,8 @@ class RequestObserver:
                 stats = observer.stats
                 if stats is not None:
                     stats.observe(route, method, status, seconds)
-                if observer.access_log_enabled and access_log.isEnabledFor(_INFO):
-                    # makeRecord + handle: what `info()` does, minus the caller lookup (a frame walk).
-                    access_log.handle(
-                        access_log.makeRecord(
-                            "lotty.access",
-                            _INFO,
-                            __file__,
-                            0,
-                            "request",
-                            (),
-                            None,
-                            extra={
-                                "request_id": request_id,
-                                "route": route,
-                                "method": method,
-                                "status": status,
-                                "ms": round(seconds * 1000, 3),
-                            },
-                        )
-                    )
+                if observer.access_log_enabled and access_log.enabled():
+                    access_log.write(request_id, route, method, status, round(seconds * 1000, 3))
                 REQUEST_ID.reset(token)
 
         return observed

@@ -9,6 +9,7 @@ from typing import Any
 from lotty.auth import Keyring
 from lotty.catalog.users import active_key_rows, bootstrap_admin
 from lotty.decide_input import check_decide_input
+from lotty.decision_log import LakeDecisionLog
 from lotty.events.ingest import EventIngest
 from lotty.metrics import ServerMetrics
 from lotty.runtime import DecideService, IssuedDecision
@@ -43,6 +44,7 @@ class Lotty:
         self.writer: FactWriter | None = None
         self._decider: DecideService | None = None
         self._events: EventIngest | None = None
+        self._decision_log: LakeDecisionLog | None = None  # LOTTY_DECISION_LOG=async
         # Whoever opens the data dir owns it: reconcile the lake and point the views at its files,
         # so readers without the runtime (lotty report, guardrails backtest) see flushed rows too.
         self.lake = Lake(self.store)
@@ -56,6 +58,10 @@ class Lotty:
                 self.store, settings, self.secret, clock, self.writer, metrics=self.metrics
             )
             self.store.on_catalog_change(self._decider.refresh)
+            if self._decider.decision_log is not None:
+                self._decision_log = LakeDecisionLog(
+                    self._decider.decision_log, self.lake, settings.flush_interval_seconds
+                )
             self._events = EventIngest(self.store, self.secret, clock, self.writer)
             self.store.on_catalog_change(self._events.refresh)
 
@@ -72,11 +78,15 @@ class Lotty:
         return self._events
 
     def flush_lake(self) -> dict[str, int]:
-        """Apply the journal to DuckDB, then move every hot fact row to the lake (rows per table)."""
+        """Apply the journal to DuckDB, move every hot fact row to the lake and write the async
+        decision log's rows there too (rows per table)."""
         if self.writer is None:
             raise RuntimeError("this Lotty was opened without the runtime (runtime=False)")
         self.writer.flush()
-        return self.lake.flush()
+        moved = self.lake.flush()
+        if self._decision_log is not None:
+            moved["decisions"] += self._decision_log.flush()
+        return moved
 
     def reload_keys(self) -> None:
         self.keyring.replace(active_key_rows(self.store))
@@ -98,6 +108,8 @@ class Lotty:
         self._closed = True
         if self.writer is not None:
             self.writer.close()
+        if self._decision_log is not None:
+            self._decision_log.close()
         self.lake.close()
         self.store.close()
 

@@ -69,9 +69,8 @@ class DecideService:
         self._clock = clock
         self._writer = writer
         self._log_mode = settings.decision_log
-        self._decision_log = DecisionLogBuffer() if self._log_mode == "async" else None
-        if self._decision_log is not None:
-            writer.add_async_source("decisions", self._decision_log.drain)
+        # LOTTY_DECISION_LOG=async: whoever owns the lake drains it (Lotty: a LakeDecisionLog).
+        self.decision_log = DecisionLogBuffer() if self._log_mode == "async" else None
         self.policy = policy_from(settings)
         self._ids = ExperimentIds()
         self._pending: dict[tuple[int, int], Future[None]] = {}
@@ -185,8 +184,8 @@ class DecideService:
                 )
                 for i in issued
             ]
-        elif self._decision_log is not None:
-            self._decision_log.append(subject_id, stamp, issued)
+        elif self.decision_log is not None:
+            self.decision_log.append(subject_id, stamp, issued)
         if rows:
             written = self._writer.submit(rows)
             if outcome.new_enrolments:

@@ -13,7 +13,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,6 @@ Columns = list[list[Any]]  # one table's rows as one list per column, in FACT_SC
 COLUMNS_KEY = "{}/columns"
 """A journal frame maps each table to its rows, or `COLUMNS_KEY.format(table)` to its columns."""
 _STOP = object()
-CONVERT_SECONDS = 0.05
 _encode = msgspec.msgpack.Encoder().encode
 _decode = msgspec.msgpack.Decoder(dict[str, list[list[Any]]]).decode
 
@@ -90,31 +89,11 @@ class FactWriter:
         self.batches_synced = 0
         self.applies = 0
         self.applied_at = time.monotonic()  # last time DuckDB held every row the journal had (read-only)
-        self._async_columns: dict[str, list[list[Any]]] = {}
-        self._async_lock = threading.Lock()
-        self._async_sources: list[tuple[str, Callable[[], pa.RecordBatch | None]]] = []
         self._recover()
         self._thread = threading.Thread(target=self._run, name="lotty-fact-writer", daemon=True)
         self._thread.start()
 
     # -- callers -------------------------------------------------------------------------------
-    def append_async(self, table: str, columns: Sequence[Sequence[Any]]) -> None:
-        """Rows that need not be durable on return (LOTTY_DECISION_LOG=async), given as columns:
-        buffered in memory and applied with the next batch, never journaled (a crash loses at most
-        one apply interval). Kept as one list per column, not a tuple per row, so thousands of
-        waiting rows are a handful of objects for the garbage collector, not thousands."""
-        with self._async_lock:
-            buffered = self._async_columns.get(table)
-            if buffered is None:
-                buffered = self._async_columns[table] = [[] for _ in FACT_SCHEMAS[table]]
-            for target, values in zip(buffered, columns, strict=True):
-                target.extend(values)
-
-    def add_async_source(self, table: str, drain: Callable[[], pa.RecordBatch | None]) -> None:
-        """Like `append_async`, for a buffer that builds its own Arrow batches: `drain` is called on
-        the writer thread whenever async rows are converted, and its batch applied with the next."""
-        self._async_sources.append((table, drain))
-
     def submit(self, rows: Rows) -> Future[None]:
         """Queue rows; the future resolves once they are durable in the journal."""
         future: Future[None] = Future()
@@ -153,9 +132,8 @@ class FactWriter:
         buffer: dict[str, list[pa.RecordBatch]] = {}
         buffered = 0
         next_apply = time.monotonic() + self._apply_seconds
-        next_convert = time.monotonic() + CONVERT_SECONDS
         while True:
-            timeout = max(0.0, min(next_apply, next_convert) - time.monotonic())
+            timeout = max(0.0, next_apply - time.monotonic())
             batch: list[tuple[Rows, Future[None]]] = []
             controls: list[Any] = []
             try:
@@ -167,12 +145,7 @@ class FactWriter:
                 pass
             if batch:
                 buffered += self._sync(batch, buffer)
-            now = time.monotonic()
-            if now >= next_convert:
-                # Converting async rows a little at a time keeps each GIL-holding step short.
-                self._convert_async(buffer)
-                next_convert = now + CONVERT_SECONDS
-            if controls or buffered >= self._apply_rows or now >= next_apply:
+            if controls or buffered >= self._apply_rows or time.monotonic() >= next_apply:
                 self._apply(buffer)
                 buffered = 0
                 next_apply = time.monotonic() + self._apply_seconds
@@ -183,17 +156,6 @@ class FactWriter:
                 self._journal.close()
                 self._cursor.close()
                 return
-
-    def _convert_async(self, buffer: dict[str, list[pa.RecordBatch]]) -> None:
-        with self._async_lock:
-            async_columns, self._async_columns = self._async_columns, {}
-        for table, columns in async_columns.items():
-            if columns and columns[0]:
-                buffer.setdefault(table, []).append(_columns_batch(table, columns))
-        for table, drain in self._async_sources:
-            batch = drain()
-            if batch is not None:
-                buffer.setdefault(table, []).append(batch)
 
     def _sync(self, batch: list[tuple[Rows, Future[None]]], buffer: dict[str, list[pa.RecordBatch]]) -> int:
         """Journal the batch as one frame, fdatasync, acknowledge; returns the rows added to buffer."""
@@ -224,7 +186,6 @@ class FactWriter:
 
     def _apply(self, buffer: dict[str, list[pa.RecordBatch]]) -> None:
         """Move buffered rows into DuckDB with the journal segments that hold them, then drop those."""
-        self._convert_async(buffer)
         if not any(buffer.values()):
             self.applied_at = time.monotonic()
             return

@@ -11,7 +11,6 @@ from litestar.testing import TestClient
 
 from api.app import create_app
 from lotty.instance import Lotty
-from lotty.store import Store
 from lotty.tokens import verify_decision_id
 from tests.conftest import ADMIN_KEY, Caller
 
@@ -228,10 +227,32 @@ def test_decision_log_modes(lotty, settings, clock, mode, expect_rows, tmp_path)
         instance.close()
 
 
-def test_async_decision_log_lands_after_the_answer(running, lotty):
+def test_async_decision_log_lands_in_the_lake_after_the_answer(running, lotty):
     decide(running, flags=["new_search"])
-    lotty.close()  # drains the writer's queue
-    store = Store(lotty.settings.database_path, read_only=True)
-    rows = store.cursor().execute("SELECT flag, reason FROM decisions").fetchall()
-    store.close()
+    lotty.close()  # writes the decision log's buffer into the lake
+    reopened = Lotty(lotty.settings, runtime=False)
+    try:
+        with reopened.store.read() as tx:
+            rows = tx._cursor.execute("SELECT flag, reason FROM decisions").fetchall()
+            hot = tx._cursor.execute("SELECT count(*) FROM decisions_hot").fetchone()
+    finally:
+        reopened.close()
     assert ("new_search", "no_active_experiment") in rows
+    assert hot == (0,)  # straight to Parquet: never through DuckDB's hot tail
+
+
+def test_a_body_over_64_kib_is_a_400_even_without_a_declared_length(admin):
+    padding = b" " * 40_000
+
+    def chunked():  # no Content-Length: the limit holds on the bytes that arrive
+        yield b'{"subject_id": "u-1",'
+        yield padding
+        yield padding
+        yield b'"flags": []}'
+
+    response = admin.client.post("/api/v1/decide", content=chunked(), headers=admin._headers())
+    assert "content-length" not in response.request.headers
+    assert response.status_code == 400 and response.json()["error"]["code"] == "BODY_TOO_LARGE"
+    answer = admin.client.post("/api/v1/decide", json={"subject_id": "u-1"}, headers=admin._headers())
+    assert answer.status_code == 200 and answer.headers["content-type"] == "application/json"
+    assert int(answer.headers["content-length"]) == len(answer.content) and answer.headers["x-request-id"]

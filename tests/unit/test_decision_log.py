@@ -1,14 +1,20 @@
-"""The async decision log's buffer gives exactly the rows a per-row conversion would."""
+"""The async decision log: its buffer gives exactly the rows a per-row conversion would, and its
+writer puts them in the lake (visible after a flush, kept by start-up and compaction, written on close)."""
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 
 import msgspec
+import pyarrow as pa
+import pytest
 
 from lotty import decision_log
-from lotty.decision_log import DecisionLogBuffer
+from lotty.decision_log import DecisionLogBuffer, LakeDecisionLog
 from lotty.runtime import IssuedDecision
+from lotty.store import Store
+from lotty.store.lake import Lake, read_manifest
 
 EPOCH = datetime(1970, 1, 1)
 
@@ -70,3 +76,92 @@ def test_the_outcome_table_restarts_when_it_grows_past_its_bound(monkeypatch):
     assert [r["flag"] for r in buffer.drain().to_pylist()] == ["f0", "f1", "f2", "f3"]
     buffer.append("u", 1, [_issued("g", 1, "no_active_experiment")])
     assert [(r["flag"], r["value"]) for r in buffer.drain().to_pylist()] == [("g", "1")]
+
+
+# -- the lake writer -------------------------------------------------------------------------------
+STAMP = 1_763_700_000_000_000  # 2025-11-21
+
+
+def _count(store: Store, relation: str = "decisions") -> int:
+    with store.read() as tx:
+        return tx._cursor.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
+
+
+def _append(buffer: DecisionLogBuffer, calls: int, first: int = 0) -> None:
+    for n in range(first, first + calls):
+        buffer.append(f"u-{n}", STAMP + n, [_issued("a", "red", "experiment_assigned", "exp", 1, "red", n)])
+
+
+def test_flushed_decisions_are_in_the_view_from_the_lake_and_never_hot(store):
+    lake = Lake(store)
+    buffer = DecisionLogBuffer()
+    writer = LakeDecisionLog(buffer, lake, interval_seconds=3600)
+    _append(buffer, 5)
+    assert writer.flush() == 5 and writer.flush() == 0
+    assert _count(store) == 5 and _count(store, "decisions_hot") == 0
+    (lake_file,) = read_manifest(lake.dir).files
+    assert (lake_file.table, lake_file.date, lake_file.rows) == ("decisions", "2025-11-21", 5)
+    writer.close()
+    lake.close()
+    reopened = Lake(store)  # the batch was recorded: start-up keeps the file
+    assert [f.path for f in reopened.manifest.files] == [lake_file.path] and _count(store) == 5
+    reopened.close()
+
+
+def test_close_writes_what_is_left_and_a_full_buffer_does_not_wait_for_the_interval(store):
+    lake = Lake(store)
+    buffer = DecisionLogBuffer(full_rows=10)
+    writer = LakeDecisionLog(buffer, lake, interval_seconds=3600)
+    _append(buffer, 10)
+    deadline = time.monotonic() + 10
+    while _count(store) < 10 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert _count(store) == 10
+    _append(buffer, 3, first=10)
+    writer.close()
+    assert _count(store) == 13
+    lake.close()
+
+
+def test_compaction_merges_the_decision_logs_files(store):
+    lake = Lake(store)
+    buffer = DecisionLogBuffer()
+    writer = LakeDecisionLog(buffer, lake, interval_seconds=3600)
+    for round_ in range(3):
+        _append(buffer, 4, first=10 * round_)
+        writer.flush()
+    writer.close()
+    assert len(lake.manifest.files) == 3
+    assert lake.compact() == 3
+    assert len(lake.manifest.files) == 1 and _count(store) == 12
+    lake.close()
+    reopened = Lake(store)
+    assert len(reopened.manifest.files) == 1 and _count(store) == 12
+    reopened.close()
+
+
+def test_a_batch_that_was_not_recorded_leaves_no_file_listed(store):
+    lake = Lake(store)
+    cursor = lake._cursor
+
+    class FailingRecord:
+        def execute(self, statement, *args):
+            if "INSERT INTO lake_batches" in statement:
+                raise OSError("disk gone between the manifest and the record")
+            return cursor.execute(statement, *args)
+
+    lake._cursor = FailingRecord()
+    rows = pa.Table.from_batches([_filled_buffer(3).drain()])
+    with pytest.raises(OSError):
+        lake.append("decisions", rows)
+    lake._cursor = cursor
+    assert read_manifest(lake.dir).files == [] and _count(store) == 0
+    assert not list((lake.dir / "decisions").rglob("part-*.parquet"))
+    assert lake.append("decisions", rows) == 3 and _count(store) == 3
+    lake.close()
+
+
+def _filled_buffer(calls: int) -> DecisionLogBuffer:
+    buffer = DecisionLogBuffer()
+    _append(buffer, calls)
+    return buffer

@@ -17,14 +17,6 @@ def enrolment(i: int) -> tuple:
     return ("exp", 1, f"u-{i}", "red", 1_700_000_000_000_000 + i, f"d-{i}")
 
 
-@pytest.fixture
-def store(tmp_path):
-    instance = Store(tmp_path / "lotty.duckdb")
-    instance.migrate()
-    yield instance
-    instance.close()
-
-
 def count(store: Store, table: str = "enrolments") -> int:
     return store.cursor().execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
@@ -117,16 +109,6 @@ def test_a_segment_already_applied_is_not_applied_again(store, tmp_path):
     FactWriter(store, journal_dir).close()
     assert count(store) == 1
     assert not (journal_dir / f"{segment:012d}.journal").exists()
-
-
-def test_async_rows_are_applied_without_the_journal(store, tmp_path):
-    writer = FactWriter(store, tmp_path / "j", apply_rows=10**9, apply_seconds=3600)
-    decision = ("d-1", 1_700_000_000_000_000, "u-1", "flag", "no_active_experiment", '"x"', None, None, None)
-    writer.append_async("decisions", [[value] for value in decision])
-    assert os.path.getsize(tmp_path / "j" / f"{writer._journal.current:012d}.journal") == 0
-    writer.flush()
-    assert count(store, "decisions") == 1
-    writer.close()
 
 
 def test_a_failed_journal_write_fails_every_waiter(store, tmp_path):

@@ -16,14 +16,6 @@ def enrolment(i: int, day: int = 0) -> tuple:
     return ("exp", 1, f"u-{i}", "red", 1_763_683_200_000_000 + day * DAY + i, f"d-{i}")
 
 
-@pytest.fixture
-def store(tmp_path):
-    instance = Store(tmp_path / "lotty.duckdb")
-    instance.migrate()
-    yield instance
-    instance.close()
-
-
 def write(store: Store, tmp_path, rows: list[tuple]) -> None:
     writer = FactWriter(store, tmp_path / "journal")
     writer.submit({"enrolments": rows}).result(timeout=10)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import logging.handlers
 import re
 import sys
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from lotty.auth import new_api_key
-from lotty.logs import QUIETED, REDACTED, REQUEST_ID, JsonFormatter, configure_logging
+from lotty.logs import QUIETED, REDACTED, REQUEST_ID, AccessLog, JsonFormatter, configure_logging
 
 TS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
@@ -134,3 +135,40 @@ def test_log_level_debug_lets_debug_lines_through(restore_logging):
     configure_logging("debug", stream=stream)
     logging.getLogger("lotty.test").debug("details")
     assert json.loads(stream.getvalue())["level"] == "debug"
+
+
+def test_access_lines_take_the_direct_path_with_the_formatters_fields(restore_logging):
+    stream = io.StringIO()
+    configure_logging("info", stream=stream, secrets=["the-admin-key-0123456789"])
+    access = AccessLog()
+    access.write("abc-7", "/api/v1/flags/{key}", "GET", 404, 1.25)
+    access.write("the-admin-key-0123456789", "/health", "GET", 200, 0.5)  # a client sent it as its id
+    direct = [json.loads(line) for line in stream.getvalue().splitlines()]
+    record = _record("request", request_id="abc-7", route="/api/v1/flags/{key}", method="GET", status=404)
+    record.__dict__.update(ms=1.25, name="lotty.access")
+    formatted = _line(JsonFormatter(), record)
+    assert list(direct[0]) == list(formatted) and TS.fullmatch(str(direct[0]["ts"]))
+    assert {k: v for k, v in direct[0].items() if k != "ts"} == {
+        k: v for k, v in formatted.items() if k != "ts"
+    }
+    assert direct[1]["request_id"] == REDACTED
+
+
+def test_access_lines_go_through_logging_when_someone_else_listens(restore_logging):
+    stream = io.StringIO()
+    configure_logging("info", stream=stream)
+    logger = logging.getLogger("lotty.access")
+    keep = logging.handlers.BufferingHandler(capacity=100)
+    logger.addHandler(keep)
+    try:
+        AccessLog().write("abc-8", "/health", "GET", 200, 0.5)
+    finally:
+        logger.removeHandler(keep)
+    (record,) = keep.buffer
+    assert (record.getMessage(), record.__dict__["route"], record.__dict__["status"]) == (
+        "request",
+        "/health",
+        200,
+    )
+    (line,) = [json.loads(text) for text in stream.getvalue().splitlines()]  # the stream still has it
+    assert (line["event"], line["request_id"], line["ms"]) == ("request", "abc-8", 0.5)
