@@ -26,12 +26,12 @@ from api.routes.health import health, prometheus_metrics, ready
 from api.routes.metrics import MetricsController
 from api.routes.notifications import ChannelsController, RulesController, list_deliveries
 from api.routes.reports import experiment_report
-from api.routes.runtime import decide, ofrep_bulk, ofrep_single
+from api.routes.runtime import body_too_large, decide, ofrep_bulk, ofrep_single
 from api.routes.users import UsersController
 from api.strict import decode_strictly, takes_json_body
 from jobs.scheduler import create_scheduler
 from lotty import __version__
-from lotty.errors import PayloadTooLargeError, ValidationError
+from lotty.errors import PayloadTooLargeError
 from lotty.instance import Lotty
 from lotty.settings import Settings
 
@@ -76,10 +76,9 @@ def create_app(
         limit = request.route_handler.opt.get("max_body_bytes", settings.max_body_bytes)
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            message = f"request body is larger than {limit} bytes"
             if request.route_handler.opt.get("oversize_status") == 400:  # decide: SPEC §3 says 400
-                raise ValidationError(message, code="BODY_TOO_LARGE", details={"limit": limit})
-            raise PayloadTooLargeError(message, details={"limit": limit})
+                raise body_too_large(limit)
+            raise PayloadTooLargeError(f"request body is larger than {limit} bytes", details={"limit": limit})
         strict = takes_json_body(request.route_handler)
         runtime = request.route_handler.opt.get("runtime", False)
         if strict or runtime:
@@ -93,7 +92,7 @@ def create_app(
         if strict:
             await decode_strictly(request)
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             health,
             ready,
@@ -138,3 +137,5 @@ def create_app(
             security=[{"ApiKey": []}],
         ),
     )
+    app.state.request_observer = observer  # api/decide_lane.py observes its requests with it
+    return app

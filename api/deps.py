@@ -33,10 +33,14 @@ ANONYMOUS = Principal(user_id="anonymous", role="sdk")
 
 
 def provide_runtime_caller(request: Request[Any, Any, Any], lotty: NamedDependency[Lotty]) -> Principal:
+    return runtime_caller(lotty, request.headers.get("authorization"))
+
+
+def runtime_caller(lotty: Lotty, authorization: str | None) -> Principal:
     """Any valid key may call the runtime endpoints; none is needed when LOTTY_RUNTIME_AUTH=off."""
     if not lotty.settings.runtime_auth:
         return ANONYMOUS
-    return lotty.keyring.authenticate(request.headers.get("authorization"))
+    return lotty.keyring.authenticate(authorization)
 
 
 DEPENDENCIES = {

@@ -49,10 +49,16 @@ def error_body(code: str, message: str, details: dict[str, Any] | None = None) -
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
-def lotty_error(_: Request[Any, Any, Any], exc: LottyError) -> Response[Any]:
+def lotty_error_parts(exc: LottyError) -> tuple[int, dict[str, Any], dict[str, str] | None]:
+    """Status, body and extra headers of a LottyError's answer (also used by api/decide_lane.py)."""
     status = next((s for cls, s in STATUS_BY_ERROR if isinstance(exc, cls)), 400)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return Response(error_body(exc.code, exc.message, exc.details), status_code=status, headers=headers)
+    return status, error_body(exc.code, exc.message, exc.details), headers
+
+
+def lotty_error(_: Request[Any, Any, Any], exc: LottyError) -> Response[Any]:
+    status, body, headers = lotty_error_parts(exc)
+    return Response(body, status_code=status, headers=headers)
 
 
 def _validation_message(exc: ValidationException) -> tuple[str, dict[str, Any]]:
@@ -100,14 +106,18 @@ def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     return Response(error_body(code, message), status_code=status, headers=headers or None)
 
 
+TOO_DEEP = error_body("INVALID_JSON", "request body is nested too deeply")
+INTERNAL_ERROR = error_body("INTERNAL_ERROR", "internal server error")
+
+
 def too_deep(_: Request[Any, Any, Any], exc: RecursionError) -> Response[Any]:
     """msgspec gives up on absurdly nested JSON with a RecursionError: that is the client's input."""
-    return Response(error_body("INVALID_JSON", "request body is nested too deeply"), status_code=400)
+    return Response(TOO_DEEP, status_code=400)
 
 
 def unexpected_error(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error", exc_info=exc)
-    return Response(error_body("INTERNAL_ERROR", "internal server error"), status_code=500)
+    return Response(INTERNAL_ERROR, status_code=500)
 
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {

@@ -41,46 +41,50 @@ class RequestObserver:
         return f"{self._prefix}-{next(self._sequence):x}"
 
     def __call__(self, app: ASGIApp) -> ASGIApp:
-        observer = self
+        observe = self.observe
 
         async def observed(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] != "http":
                 await app(scope, receive, send)
                 return
-            started = perf_counter()
-            request_id = None
-            for name, value in scope["headers"]:
-                if name == REQUEST_ID_HEADER:
-                    if _GOOD_REQUEST_ID.fullmatch(value):
-                        request_id = value.decode()
-                    break
-            if request_id is None:
-                request_id = observer.new_request_id()
-            header = (REQUEST_ID_HEADER, request_id.encode())
-            status = 500  # if the app fails without answering, the server answers 500
-
-            async def send_observed(message: Message) -> None:
-                nonlocal status
-                if message["type"] == "http.response.start":
-                    status = message["status"]
-                    message["headers"] = [*message.get("headers", ()), header]
-                await send(message)
-
-            token = REQUEST_ID.set(request_id)
-            try:
-                await app(scope, receive, send_observed)
-            finally:
-                seconds = perf_counter() - started
-                route = scope.get("path_template") or "unknown"
-                method = scope["method"]  # type: ignore[typeddict-item]  # an http scope (checked above)
-                stats = observer.stats
-                if stats is not None:
-                    stats.observe(route, method, status, seconds)
-                if observer.access_log_enabled and access_log.enabled():
-                    access_log.write(request_id, route, method, status, round(seconds * 1000, 3))
-                REQUEST_ID.reset(token)
+            await observe(app, scope, receive, send)
 
         return observed
+
+    async def observe(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run `app` on an http request, timed, counted, logged and answered with its request id."""
+        started = perf_counter()
+        request_id = None
+        for name, value in scope["headers"]:
+            if name == REQUEST_ID_HEADER:
+                if _GOOD_REQUEST_ID.fullmatch(value):
+                    request_id = value.decode()
+                break
+        if request_id is None:
+            request_id = self.new_request_id()
+        header = (REQUEST_ID_HEADER, request_id.encode())
+        status = 500  # if the app fails without answering, the server answers 500
+
+        async def send_observed(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), header]
+            await send(message)
+
+        token = REQUEST_ID.set(request_id)
+        try:
+            await app(scope, receive, send_observed)
+        finally:
+            seconds = perf_counter() - started
+            route = scope.get("path_template") or "unknown"
+            method = scope["method"]  # type: ignore[typeddict-item]  # an http scope (checked by callers)
+            stats = self.stats
+            if stats is not None:
+                stats.observe(route, method, status, seconds)
+            if self.access_log_enabled and access_log.enabled():
+                access_log.write(request_id, route, method, status, round(seconds * 1000, 3))
+            REQUEST_ID.reset(token)
 
 
 def cors_config(settings: Settings) -> CORSConfig | None:

@@ -40,6 +40,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
+    from api.decide_lane import with_decide_lane
 
     settings = _settings(args)
     # JSON lines on stderr for Lotty, uvicorn and Litestar alike (LOTTY_LOG_LEVEL, LOTTY_ACCESS_LOG).
@@ -56,7 +57,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         },
     )
     uvicorn.run(
-        create_app(settings),
+        with_decide_lane(create_app(settings)),
         host=settings.host,
         port=settings.port,
         log_config=None,  # keep the handler configure_logging installed

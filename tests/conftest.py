@@ -12,6 +12,7 @@ import pytest
 from litestar.testing import TestClient
 
 from api.app import create_app
+from api.decide_lane import with_decide_lane
 from lotty.catalog.users import bootstrap_admin
 from lotty.instance import Lotty
 from lotty.settings import Settings
@@ -80,7 +81,9 @@ class Caller:
 
 @pytest.fixture
 def client(lotty: Lotty) -> Iterator[TestClient[Any]]:
-    with TestClient(create_app(lotty=lotty)) as test_client:
+    # As `lotty serve` runs it: decide answered by the lane, everything else by Litestar
+    # (tests/api/test_decide_lane.py holds the two decide paths to the same answers).
+    with TestClient(with_decide_lane(create_app(lotty=lotty))) as test_client:
         yield test_client
 
 

@@ -64,12 +64,17 @@ def read_decide_request(body: bytes) -> DecideRequest:
     return data
 
 
-async def read_body(request: Request[Any, Any, Any], limit: int) -> bytes:
+def body_too_large(limit: int) -> ValidationError:
+    """The runtime routes' answer to a body over `limit` bytes: a 400, as SPEC §3 says for decide."""
+    message = f"request body is larger than {limit} bytes"
+    return ValidationError(message, code="BODY_TOO_LARGE", details={"limit": limit})
+
+
+async def read_body(receive: Receive, limit: int) -> bytes:
     """The request body read straight from ASGI `receive` (Litestar's `Request.body()` stream costs
     a few µs more per request); past `limit` bytes, declared or not, a 400 (SPEC §3)."""
     chunks: list[bytes] = []
     size = 0
-    receive = request.receive
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
@@ -77,8 +82,7 @@ async def read_body(request: Request[Any, Any, Any], limit: int) -> bytes:
         chunk: bytes = message.get("body", b"")  # type: ignore[assignment]  # an http.request message
         size += len(chunk)
         if size > limit:
-            text = f"request body is larger than {limit} bytes"
-            raise ValidationError(text, code="BODY_TOO_LARGE", details={"limit": limit})
+            raise body_too_large(limit)
         chunks.append(chunk)
         if not message.get("more_body", False):
             return chunks[0] if len(chunks) == 1 else b"".join(chunks)
@@ -155,8 +159,14 @@ async def decide(request: Request[Any, Any, Any]) -> JsonAnswer:
     # api/app.py); the body is read straight from ASGI and decoded by msgspec here, and the answer,
     # encoded by msgspec, leaves as a JsonAnswer, skipping Litestar's parameter model, body stream
     # and response building, which cost more per request than the decision itself.
+    # `lotty serve` answers this route in front of Litestar (api/decide_lane.py), with the same steps.
     lotty = provide_lotty(request.app.state)
-    data = read_decide_request(await read_body(request, DECIDE_BODY_LIMIT))
+    return await decide_answer(lotty, request.receive)
+
+
+async def decide_answer(lotty: Lotty, receive: Receive) -> JsonAnswer:
+    """Read, decode and decide a request whose caller is authenticated: the 200 answer."""
+    data = read_decide_request(await read_body(receive, DECIDE_BODY_LIMIT))
     issued = await _decide(lotty, data.subject_id, data.attributes, data.flags)
     return JsonAnswer(_encode(DecideResponse(decisions=issued)))
 
