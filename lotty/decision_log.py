@@ -35,6 +35,7 @@ _encode_json = msgspec.json.Encoder().encode
 MAX_OUTCOMES = 100_000  # the outcome table restarts past this (outcomes are few; this bounds misuse)
 CONVERT_SECONDS = 0.05  # small conversions keep each GIL-holding step short
 WRITE_ROWS = 100_000  # rows waiting that make a lake write come before the flush interval ends
+MAX_WAITING_ROWS = 2_000_000  # past this, while the lake refuses writes, the oldest rows are dropped
 Outcome = tuple[str, str, str, str | None, int | None, str | None]  # flag, reason, value JSON, ...
 
 
@@ -131,6 +132,8 @@ class LakeDecisionLog:
         self._batches: list[pa.RecordBatch] = []  # converted, not yet written
         self._rows = 0
         self._stop = threading.Event()
+        self._retry_at = 0.0  # after a failed write, no retry before this (monotonic seconds)
+        self.dropped_rows = 0  # rows given up while the lake refused writes (logged as they go)
         # Any write (the lake flush job's included) restarts the interval, so where the job runs
         # (lotty serve) the thread writes only when rows pile up, and never two files per interval.
         self._next_write = time.monotonic() + interval_seconds
@@ -160,12 +163,28 @@ class LakeDecisionLog:
             buffer.full.clear()
             with self._lock:
                 self._convert()
-                if full or self._rows >= buffer.full_rows or time.monotonic() >= self._next_write:
+                if self._rows > MAX_WAITING_ROWS:  # only while writes fail: one is due far sooner
+                    self._drop_oldest_past(MAX_WAITING_ROWS)
+                now = time.monotonic()
+                due = full or self._rows >= buffer.full_rows or now >= self._next_write
+                if due and now >= self._retry_at:
                     try:
                         self._write()
-                    except Exception:  # the batches stay; the next write tries them again
+                    except Exception:  # the batches stay; retried after an interval, not at once
                         log.exception("writing %d decision(s) to the lake failed", self._rows)
-                        self._next_write = time.monotonic() + self._interval
+                        self._retry_at = time.monotonic() + self._interval
+
+    def _drop_oldest_past(self, limit: int) -> None:
+        """Bound what waits while writes fail (a full disk must not grow the server without end):
+        async decisions are best effort, as a crash would lose them too."""
+        dropped = 0
+        while self._rows > limit and len(self._batches) > 1:
+            oldest = self._batches.pop(0)
+            self._rows -= oldest.num_rows
+            dropped += oldest.num_rows
+        if dropped:
+            self.dropped_rows += dropped
+            log.error("dropped %d decision(s) the lake would not take", dropped)
 
     def _convert(self) -> None:
         batch = self._buffer.drain()

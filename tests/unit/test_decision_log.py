@@ -165,3 +165,32 @@ def _filled_buffer(calls: int) -> DecisionLogBuffer:
     buffer = DecisionLogBuffer()
     _append(buffer, calls)
     return buffer
+
+
+def test_a_lake_refusing_writes_is_retried_after_an_interval_and_what_waits_is_bounded(store, monkeypatch):
+    lake = Lake(store)
+    attempts = []
+
+    def refuse(table, rows):
+        attempts.append(rows.num_rows)
+        raise OSError("disk full")
+
+    monkeypatch.setattr(lake, "append", refuse)
+    monkeypatch.setattr(decision_log, "MAX_WAITING_ROWS", 12)
+    buffer = DecisionLogBuffer(full_rows=5)
+    writer = LakeDecisionLog(buffer, lake, interval_seconds=3600)
+    _append(buffer, 10)
+    deadline = time.monotonic() + 10
+    while not attempts and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert attempts == [10]  # one attempt, with every waiting row
+    for round_ in range(3):  # more rows, more "full" signals: no retry before the interval passes
+        _append(buffer, 5, first=100 + 10 * round_)
+        time.sleep(0.15)
+    assert attempts == [10]
+    waiting = writer._rows
+    assert waiting <= 12 and waiting + writer.dropped_rows == 25  # the oldest went, past the bound
+    monkeypatch.undo()  # the lake takes writes again: the rows still waiting are written
+    writer.close()
+    assert _count(store) == waiting
+    lake.close()
