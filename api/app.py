@@ -26,7 +26,7 @@ from api.routes.health import health, prometheus_metrics, ready
 from api.routes.metrics import MetricsController
 from api.routes.notifications import ChannelsController, RulesController, list_deliveries
 from api.routes.reports import experiment_report
-from api.routes.runtime import body_too_large, decide, ofrep_bulk, ofrep_single
+from api.routes.runtime import body_too_large, decide, declared_over, ofrep_bulk, ofrep_single
 from api.routes.users import UsersController
 from api.strict import decode_strictly, takes_json_body
 from jobs.scheduler import create_scheduler
@@ -75,7 +75,7 @@ def create_app(
         """413 from the declared length alone, before any body is read; then strict decoding."""
         limit = request.route_handler.opt.get("max_body_bytes", settings.max_body_bytes)
         declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
+        if declared_over(declared, limit):
             if request.route_handler.opt.get("oversize_status") == 400:  # decide: SPEC §3 says 400
                 raise body_too_large(limit)
             raise PayloadTooLargeError(f"request body is larger than {limit} bytes", details={"limit": limit})

@@ -22,7 +22,7 @@ from litestar.types import Receive, Scope, Send
 from api.deps import provide_lotty, runtime_caller
 from api.errors import INTERNAL_ERROR, TOO_DEEP, lotty_error_parts
 from api.observability import RequestObserver
-from api.routes.runtime import DECIDE_BODY_LIMIT, body_too_large, decide_answer
+from api.routes.runtime import DECIDE_BODY_LIMIT, body_too_large, decide_answer, declared_over, send_json
 from lotty.errors import LottyError
 
 log = logging.getLogger("lotty.api")
@@ -62,30 +62,27 @@ class DecideLane:
                     declared = value
                 elif name == b"authorization":
                     authorization = value.decode("latin-1")
-            if declared is not None and declared.isdigit() and int(declared) > DECIDE_BODY_LIMIT:
+            if declared_over(declared, DECIDE_BODY_LIMIT):
                 raise body_too_large(DECIDE_BODY_LIMIT)
             runtime_caller(lotty, authorization)
             answer = await decide_answer(lotty, receive)
         except LottyError as error:
             status, body, headers = lotty_error_parts(error)
-            await _send_json(send, status, body, headers)
+            await _send_error(send, status, body, headers)
             return
         except RecursionError:
-            await _send_json(send, 400, TOO_DEEP)
+            await _send_error(send, 400, TOO_DEEP)
             return
         except Exception:
             log.exception("unhandled error")
-            await _send_json(send, 500, INTERNAL_ERROR)
+            await _send_error(send, 500, INTERNAL_ERROR)
             return
         await answer(scope, receive, send)
 
 
-async def _send_json(send: Send, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-    payload = _encode(body)
-    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
-    raw += [(name.lower().encode(), value.encode()) for name, value in (headers or {}).items()]
-    await send({"type": "http.response.start", "status": status, "headers": raw})
-    await send({"type": "http.response.body", "body": payload, "more_body": False})
+async def _send_error(send: Send, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+    raw = [(name.lower().encode(), value.encode()) for name, value in (headers or {}).items()]
+    await send_json(send, status, _encode(body), raw)
 
 
 def with_decide_lane(app: Litestar) -> DecideLane:

@@ -163,8 +163,7 @@ class LakeDecisionLog:
             buffer.full.clear()
             with self._lock:
                 self._convert()
-                if self._rows > MAX_WAITING_ROWS:  # only while writes fail: one is due far sooner
-                    self._drop_oldest_past(MAX_WAITING_ROWS)
+                self._drop_oldest_past_bound()  # only while writes fail: one is due far sooner
                 now = time.monotonic()
                 due = full or self._rows >= buffer.full_rows or now >= self._next_write
                 if due and now >= self._retry_at:
@@ -174,11 +173,12 @@ class LakeDecisionLog:
                         log.exception("writing %d decision(s) to the lake failed", self._rows)
                         self._retry_at = time.monotonic() + self._interval
 
-    def _drop_oldest_past(self, limit: int) -> None:
+    def _drop_oldest_past_bound(self) -> None:
         """Bound what waits while writes fail (a full disk must not grow the server without end):
-        async decisions are best effort, as a crash would lose them too."""
+        past MAX_WAITING_ROWS the oldest batches go; async decisions are best effort, as a crash
+        would lose them too."""
         dropped = 0
-        while self._rows > limit and len(self._batches) > 1:
+        while self._rows > MAX_WAITING_ROWS and len(self._batches) > 1:
             oldest = self._batches.pop(0)
             self._rows -= oldest.num_rows
             dropped += oldest.num_rows

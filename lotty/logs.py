@@ -44,6 +44,22 @@ _UNSEEN: Any = object()
 QUIETED = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi", "litestar", "apscheduler")
 
 
+class Timestamps:
+    """RFC 3339 UTC timestamps with milliseconds; the date part is formatted once per second,
+    which saves ~1 µs a line."""
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._second_text = ""
+
+    def text(self, seconds: float) -> str:
+        second = int(seconds)
+        if second != self._second:
+            self._second_text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+            self._second = second
+        return f"{self._second_text}.{int(seconds * 1000) % 1000:03d}Z"
+
+
 class JsonFormatter(logging.Formatter):
     """Formats a record as one line of JSON (see the module docstring for the fields)."""
 
@@ -53,19 +69,13 @@ class JsonFormatter(logging.Formatter):
         self._literals = tuple(literals)
         pattern = "|".join([*(re.escape(s) for s in literals), _SECRET_TEXT])
         self._secret = re.compile(pattern)
-        self._second = -1
-        self._second_text = ""
+        self._timestamps = Timestamps()
         # extra field name → whether its value is masked; also the record attributes (None: skipped)
         self._fields: dict[str, bool | None] = dict.fromkeys(_RECORD_ATTRIBUTES)
 
     def format(self, record: logging.LogRecord) -> str:
-        created = record.created
-        second = int(created)
-        if second != self._second:  # formatting the date once per second saves ~1 µs a line
-            self._second_text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-            self._second = second
         line: dict[str, Any] = {
-            "ts": f"{self._second_text}.{int(created * 1000) % 1000:03d}Z",
+            "ts": self._timestamps.text(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
             "event": record.getMessage(),
@@ -140,8 +150,7 @@ class AccessLog:
 
     def __init__(self) -> None:
         self.logger = logging.getLogger(ACCESS_LOGGER)
-        self._second = -1
-        self._second_text = ""
+        self._timestamps = Timestamps()
 
     def enabled(self) -> bool:
         return self.logger.isEnabledFor(logging.INFO)
@@ -157,13 +166,8 @@ class AccessLog:
                 )
             )
             return
-        now = time.time()
-        second = int(now)
-        if second != self._second:
-            self._second_text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-            self._second = second
         line = AccessLine(
-            f"{self._second_text}.{int(now * 1000) % 1000:03d}Z",
+            self._timestamps.text(time.time()),
             "info",
             ACCESS_LOGGER,
             "request",

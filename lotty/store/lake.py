@@ -143,11 +143,7 @@ class Lake:
             if rows.num_rows == 0:
                 cursor.execute("ROLLBACK")
                 return 0
-            batch = self.manifest.next_batch
-            self.manifest.next_batch += 1
-            written = self._write_partitions(table, batch, rows.cast(FACT_SCHEMAS[table]))
-            self.manifest.files.extend(written)
-            self.manifest.save(self.dir / MANIFEST)  # listed before the commit; reconcile undoes it
+            batch = self._write_batch(table, rows)  # listed before the commit; reconcile undoes it
             cursor.execute(sql_text(f"lake/clear_{table}"))
             cursor.execute(
                 sql_text("lake/record_batch"),
@@ -170,12 +166,8 @@ class Lake:
         if rows.num_rows == 0:
             return 0
         with self._lock:
-            batch = self.manifest.next_batch
-            self.manifest.next_batch += 1
-            written = self._write_partitions(table, batch, rows.cast(FACT_SCHEMAS[table]))
-            self.manifest.files.extend(written)
-            self.manifest.save(self.dir / MANIFEST)
             try:
+                batch = self._write_batch(table, rows)
                 self._cursor.execute(
                     sql_text("lake/record_batch"),
                     {"batch": batch, "fact_table": table, "row_count": rows.num_rows},
@@ -186,6 +178,15 @@ class Lake:
             with self._store.exclusive():
                 self._publish((table,))
         return rows.num_rows
+
+    def _write_batch(self, table: str, rows: pa.Table) -> int:
+        """Write `rows` under a new batch number and list its files in the saved manifest; returns
+        the batch, which the caller records (until then, start-up drops the files)."""
+        batch = self.manifest.next_batch
+        self.manifest.next_batch += 1
+        self.manifest.files.extend(self._write_partitions(table, batch, rows.cast(FACT_SCHEMAS[table])))
+        self.manifest.save(self.dir / MANIFEST)
+        return batch
 
     def _write_partitions(self, table: str, batch: int, rows: pa.Table) -> list[LakeFile]:
         # Days, not date strings: formatting every row's timestamp cost more than writing the file.
