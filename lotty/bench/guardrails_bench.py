@@ -27,7 +27,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import msgspec
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -36,16 +35,18 @@ from lotty.bench.report import median, table
 from lotty.bench.report_bench import (
     APPROVER,
     DAYS,
+    EVENT_TYPES,
     OWNER,
     START,
     _labels,
     append_events,
+    define_events_and_metrics,
     event_chunks,
     parse_size,
 )
-from lotty.catalog import event_types, experiments, flags, guardrails, lifecycle, metrics
+from lotty.catalog import experiments, flags, guardrails, lifecycle
 from lotty.guardrails import evaluate_guardrails, read_observations
-from lotty.model import EventTypeSpec, ExperimentSpec, FlagSpec, GuardrailSpec, MetricSpec, Variant
+from lotty.model import ExperimentSpec, FlagSpec, GuardrailSpec, MetricSpec, Variant
 from lotty.store import Store
 
 END = START + timedelta(days=DAYS)  # the pass runs at the end of the generated week
@@ -78,16 +79,8 @@ def experiment_key(index: int) -> str:
 
 def define_catalog(store: Store, experiment_count: int) -> None:
     now = START - timedelta(hours=1)
-    for key, requires, props in (
-        ("page_view", False, {}),
-        ("purchase", True, {"amount": {"type": "number"}}),
-        ("api_call", False, {"latency_ms": {"type": "number"}}),
-        ("api_error", False, {"latency_ms": {"type": "number"}}),
-    ):
-        body = {"key": key, "requires_exposure": requires, "properties": props}
-        event_types.create_event_type(store, OWNER, msgspec.convert(body, EventTypeSpec), now)
-    for metric in METRICS:
-        metrics.create_metric(store, OWNER, metric, now)
+    api_error = ("api_error", False, {"latency_ms": {"type": "number"}})
+    define_events_and_metrics(store, (*EVENT_TYPES, api_error), METRICS, now)
     variants = [
         Variant(name="control", value="a", weight=50, control=True),
         Variant(name="treatment", value="b", weight=50),

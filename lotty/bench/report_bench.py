@@ -63,17 +63,28 @@ def parse_size(text: str) -> int:
     return int(float(text.rstrip("KM")) * scale)
 
 
-def define_catalog(store: Store) -> None:
-    now = START - timedelta(hours=1)
-    for key, requires, props in (
-        ("page_view", False, {}),
-        ("purchase", True, {"amount": {"type": "number"}}),
-        ("api_call", False, {"latency_ms": {"type": "number"}}),
-    ):
+EventTypeRow = tuple[str, bool, dict[str, Any]]  # key, requires_exposure, properties
+EVENT_TYPES: tuple[EventTypeRow, ...] = (
+    ("page_view", False, {}),
+    ("purchase", True, {"amount": {"type": "number"}}),
+    ("api_call", False, {"latency_ms": {"type": "number"}}),
+)
+
+
+def define_events_and_metrics(
+    store: Store, types: Iterable[EventTypeRow], defined: Iterable[MetricSpec], now: datetime
+) -> None:
+    """The generated events' types and the metrics over them, through the catalog services."""
+    for key, requires, props in types:
         body = {"key": key, "requires_exposure": requires, "properties": props}
         event_types.create_event_type(store, OWNER, msgspec.convert(body, EventTypeSpec), now)
-    for metric in METRICS:
+    for metric in defined:
         metrics.create_metric(store, OWNER, metric, now)
+
+
+def define_catalog(store: Store) -> None:
+    now = START - timedelta(hours=1)
+    define_events_and_metrics(store, EVENT_TYPES, METRICS, now)
     flags.create_flag(store, OWNER, FlagSpec(key="checkout", type="string", default="a"), now)
     variants = [
         Variant(name="control", value="a", weight=50, control=True),
