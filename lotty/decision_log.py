@@ -3,13 +3,21 @@ thread that writes it straight into the Parquet lake.
 
 A decide call's decisions repeat a handful of outcomes (flag, reason, value, experiment, version,
 variant), so each is interned once as a small integer code: per call the buffer keeps the decision
-ids, the codes, and the subject and time once. `LakeDecisionLog` drains it into one Arrow batch
-every few tens of milliseconds (the repeated columns built by index, `take`, from the outcome table
-instead of converting six strings per row from Python objects), and once per flush interval, or
-sooner when many rows wait, writes the batches as Parquet files into the lake's `decisions`
-partitions. These rows never pass through DuckDB's `decisions_hot` (no insert, no later move to the
-lake): they cost one conversion and one Parquet write, and appear in the `decisions` view within a
-flush interval. A clean stop writes what is left; a crash loses at most that interval.
+ids, the codes, and the subject and time once. Every `BATCH_ROWS` rows the appending call itself
+converts them into one Arrow batch (the repeated columns built by index, `take`, from the outcome
+table instead of converting six strings per row from Python objects). `LakeDecisionLog` writes the
+batches as Parquet files into the lake's `decisions` partitions once per flush interval, or sooner
+when many rows wait, a small row group at a time (`PACING`). These rows never pass through
+DuckDB's `decisions_hot` (no insert, no later move to the lake): they cost one conversion and one
+Parquet write, and appear in the `decisions` view within a flush interval. A clean stop writes what
+is left; a crash loses at most that interval.
+
+Why the work is cut this way: on a core that also runs the serving event loop, a background thread
+stalls the loop for as long as it keeps the core or the GIL. Converting on the writer thread cost
+each conversion a dozen GIL hand-offs (each Arrow call releases it, and each re-take waits out
+the loop's switch interval), about 3 ms of stall per conversion; converting on the appending thread
+costs that one call well under a millisecond every thousand rows, with no hand-off. A Parquet write
+keeps the core for whole scheduler ticks unless it pauses, hence the paced row groups.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ import numpy as np
 import pyarrow as pa
 
 from lotty.store.facts import FACT_SCHEMAS
+from lotty.store.lake import Pacing
 
 if TYPE_CHECKING:
     from lotty.store.lake import Lake
@@ -33,8 +42,12 @@ log = logging.getLogger("lotty.decision_log")
 _SCHEMA = FACT_SCHEMAS["decisions"]
 _encode_json = msgspec.json.Encoder().encode
 MAX_OUTCOMES = 100_000  # the outcome table restarts past this (outcomes are few; this bounds misuse)
-CONVERT_SECONDS = 0.05  # small conversions keep each GIL-holding step short
+BATCH_ROWS = 1_000  # rows the appending call converts at once (well under a millisecond)
 WRITE_ROWS = 100_000  # rows waiting that make a lake write come before the flush interval ends
+
+# A row group of 1,000 decisions encodes in under a millisecond; the pause after it gives the core
+# back to the event loop, so a write never stalls decide calls for a whole scheduler tick.
+PACING = Pacing(row_group_rows=1_000, pause_seconds=0.001)
 MAX_WAITING_ROWS = 2_000_000  # past this, while the lake refuses writes, the oldest rows are dropped
 Outcome = tuple[str, str, str, str | None, int | None, str | None]  # flag, reason, value JSON, ...
 
@@ -42,12 +55,15 @@ Outcome = tuple[str, str, str, str | None, int | None, str | None]  # flag, reas
 class DecisionLogBuffer:
     """Decisions waiting to be written to the lake; appended from any thread."""
 
-    def __init__(self, full_rows: int = WRITE_ROWS) -> None:
+    def __init__(self, full_rows: int = WRITE_ROWS, batch_rows: int = BATCH_ROWS) -> None:
         self._lock = threading.Lock()
         self.full_rows = full_rows
+        self.batch_rows = batch_rows
         self.full = threading.Event()  # set once `full_rows` rows wait (LakeDecisionLog clears it)
         self._codes_by_outcome: dict[Outcome, int] = {}
         self._outcomes: list[Outcome] = []
+        self._batches: list[pa.RecordBatch] = []  # converted, not yet drained
+        self._batched_rows = 0
         self._reset()
 
     def _reset(self) -> None:
@@ -78,47 +94,42 @@ class DecisionLogBuffer:
             self._stamps.append(stamp)
             self._counts.append(len(decisions))
             self._rows += len(decisions)
-            if self._rows >= self.full_rows and not self.full.is_set():
+            if self._rows >= self.batch_rows:
+                self._convert()
+            if self._rows + self._batched_rows >= self.full_rows and not self.full.is_set():
                 self.full.set()
 
-    def drain(self) -> pa.RecordBatch | None:
-        """Everything appended so far as one batch in FACT_SCHEMAS["decisions"] order (None: nothing)."""
+    def drain(self) -> list[pa.RecordBatch]:
+        """Everything appended so far, as batches in FACT_SCHEMAS["decisions"] order (oldest first)."""
         with self._lock:
-            if not self._ids:
-                return None
-            ids, codes, subjects, stamps, counts = (
-                self._ids,
-                self._codes,
-                self._subjects,
-                self._stamps,
-                self._counts,
-            )
-            outcomes = self._outcomes
-            self._reset()
-            if len(outcomes) > MAX_OUTCOMES:
-                self._codes_by_outcome, self._outcomes = {}, []
-        call_of_row = pa.array(np.repeat(np.arange(len(counts)), counts))
-        code_of_row = pa.array(codes, type=pa.int32())
-        flag, reason, value, experiment, version, variant = (
-            pa.array(column, type=_SCHEMA.field(name).type).take(code_of_row)
-            for column, name in zip(
-                zip(*outcomes, strict=True),
-                ("flag", "reason", "value", "experiment", "experiment_version", "variant"),
-                strict=True,
-            )
-        )
+            if self._rows:
+                self._convert()
+            batches, self._batches, self._batched_rows = self._batches, [], 0
+        return batches
+
+    def _convert(self) -> None:
+        """The rows appended since the last batch become one more batch (the lock is held)."""
+        call_of_row = pa.array(np.repeat(np.arange(len(self._counts)), self._counts))
+        code_of_row = pa.array(self._codes, type=pa.int32())
+
+        def by_row(values: Sequence[Any], name: str, row_index: pa.Array) -> pa.Array:
+            return pa.array(values, type=_SCHEMA.field(name).type).take(row_index)
+
+        outcome_columns = ("flag", "reason", "value", "experiment", "experiment_version", "variant")
         columns = {
-            "decision_id": pa.array(ids, type=pa.string()),
-            "decided_at": pa.array(stamps, type=_SCHEMA.field("decided_at").type).take(call_of_row),
-            "subject_id": pa.array(subjects, type=pa.string()).take(call_of_row),
-            "flag": flag,
-            "reason": reason,
-            "value": value,
-            "experiment": experiment,
-            "experiment_version": version,
-            "variant": variant,
+            name: by_row(values, name, code_of_row)
+            for values, name in zip(zip(*self._outcomes, strict=True), outcome_columns, strict=True)
         }
-        return pa.RecordBatch.from_arrays([columns[name] for name in _SCHEMA.names], schema=_SCHEMA)
+        columns["decision_id"] = pa.array(self._ids, type=pa.string())
+        columns["decided_at"] = by_row(self._stamps, "decided_at", call_of_row)
+        columns["subject_id"] = by_row(self._subjects, "subject_id", call_of_row)
+        self._batches.append(
+            pa.RecordBatch.from_arrays([columns[name] for name in _SCHEMA.names], schema=_SCHEMA)
+        )
+        self._batched_rows += self._rows
+        self._reset()
+        if len(self._outcomes) > MAX_OUTCOMES:
+            self._codes_by_outcome, self._outcomes = {}, []
 
 
 class LakeDecisionLog:
@@ -143,7 +154,7 @@ class LakeDecisionLog:
     def flush(self) -> int:
         """Write everything appended so far into the lake now; returns the rows written."""
         with self._lock:
-            self._convert()
+            self._take_batches()
             return self._write()
 
     def close(self) -> None:
@@ -156,13 +167,15 @@ class LakeDecisionLog:
     def _run(self) -> None:
         buffer = self._buffer
         while not self._stop.is_set():
-            buffer.full.wait(CONVERT_SECONDS)
+            # Sleep until a write is due (or a retry is allowed), unless rows pile up sooner.
+            wake_at = max(self._next_write, self._retry_at)
+            buffer.full.wait(max(0.0, wake_at - time.monotonic()))
             if self._stop.is_set():
                 return
             full = buffer.full.is_set()
             buffer.full.clear()
             with self._lock:
-                self._convert()
+                self._take_batches()
                 self._drop_oldest_past_bound()  # only while writes fail: one is due far sooner
                 now = time.monotonic()
                 due = full or self._rows >= buffer.full_rows or now >= self._next_write
@@ -186,9 +199,8 @@ class LakeDecisionLog:
             self.dropped_rows += dropped
             log.error("dropped %d decision(s) the lake would not take", dropped)
 
-    def _convert(self) -> None:
-        batch = self._buffer.drain()
-        if batch is not None:
+    def _take_batches(self) -> None:
+        for batch in self._buffer.drain():
             self._batches.append(batch)
             self._rows += batch.num_rows
 
@@ -196,7 +208,7 @@ class LakeDecisionLog:
         self._next_write = time.monotonic() + self._interval
         if not self._batches:
             return 0
-        rows = pa.Table.from_batches(self._batches, _SCHEMA).combine_chunks()
-        written = self._lake.append("decisions", rows)
+        rows = pa.Table.from_batches(self._batches, _SCHEMA)
+        written = self._lake.append("decisions", rows, PACING)
         self._batches, self._rows = [], 0
         return written

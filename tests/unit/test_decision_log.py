@@ -8,13 +8,14 @@ from datetime import datetime, timedelta
 
 import msgspec
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from lotty import decision_log
 from lotty.decision_log import DecisionLogBuffer, LakeDecisionLog
 from lotty.runtime import IssuedDecision
 from lotty.store import Store
-from lotty.store.lake import Lake, read_manifest
+from lotty.store.lake import Lake, Pacing, read_manifest
 
 EPOCH = datetime(1970, 1, 1)
 
@@ -31,9 +32,13 @@ def _issued(flag, value, reason, experiment=None, version=None, variant=None, n=
     )
 
 
+def _rows(batches: list[pa.RecordBatch]) -> list[dict]:
+    return pa.Table.from_batches(batches, decision_log.FACT_SCHEMAS["decisions"]).to_pylist()
+
+
 def test_drained_rows_equal_the_decisions_in_order():
     buffer = DecisionLogBuffer()
-    assert buffer.drain() is None
+    assert buffer.drain() == []
     calls = [
         ("u-1", 1_763_700_000_000_000, [_issued("a", "red", "experiment_assigned", "exp", 2, "red", 1)]),
         (
@@ -49,7 +54,7 @@ def test_drained_rows_equal_the_decisions_in_order():
     ]
     for subject, stamp, issued in calls:
         buffer.append(subject, stamp, issued)
-    rows = buffer.drain().to_pylist()
+    rows = _rows(buffer.drain())
     assert rows == [
         {
             "decision_id": d.decision_id,
@@ -65,7 +70,25 @@ def test_drained_rows_equal_the_decisions_in_order():
         for subject, stamp, issued in calls
         for d in issued
     ]
-    assert buffer.drain() is None
+    assert buffer.drain() == []
+
+
+def test_the_appending_call_converts_every_batch_rows_rows_and_drain_converts_the_rest():
+    buffer = DecisionLogBuffer(batch_rows=4)
+    calls = [
+        (f"u-{n}", STAMP + n, [_issued(f"f{k}", k, "no_active_experiment", n=10 * n + k) for k in range(2)])
+        for n in range(5)
+    ]
+    for subject, stamp, issued in calls[:2]:
+        buffer.append(subject, stamp, issued)
+    assert [b.num_rows for b in buffer._batches] == [4] and buffer._rows == 0  # converted at append
+    for subject, stamp, issued in calls[2:]:
+        buffer.append(subject, stamp, issued)
+    batches = buffer.drain()
+    assert [b.num_rows for b in batches] == [4, 4, 2] and buffer.drain() == []
+    assert [(r["subject_id"], r["decision_id"]) for r in _rows(batches)] == [
+        (subject, d.decision_id) for subject, _, issued in calls for d in issued
+    ]
 
 
 def test_the_outcome_table_restarts_when_it_grows_past_its_bound(monkeypatch):
@@ -73,9 +96,9 @@ def test_the_outcome_table_restarts_when_it_grows_past_its_bound(monkeypatch):
     buffer = DecisionLogBuffer()
     for n in range(4):
         buffer.append("u", 1, [_issued(f"f{n}", n, "no_active_experiment", n=n)])
-    assert [r["flag"] for r in buffer.drain().to_pylist()] == ["f0", "f1", "f2", "f3"]
+    assert [r["flag"] for r in _rows(buffer.drain())] == ["f0", "f1", "f2", "f3"]
     buffer.append("u", 1, [_issued("g", 1, "no_active_experiment")])
-    assert [(r["flag"], r["value"]) for r in buffer.drain().to_pylist()] == [("g", "1")]
+    assert [(r["flag"], r["value"]) for r in _rows(buffer.drain())] == [("g", "1")]
 
 
 # -- the lake writer -------------------------------------------------------------------------------
@@ -151,13 +174,24 @@ def test_a_batch_that_was_not_recorded_leaves_no_file_listed(store):
             return cursor.execute(statement, *args)
 
     lake._cursor = FailingRecord()
-    rows = pa.Table.from_batches([_filled_buffer(3).drain()])
+    rows = pa.Table.from_batches(_filled_buffer(3).drain())
     with pytest.raises(OSError):
         lake.append("decisions", rows)
     lake._cursor = cursor
     assert read_manifest(lake.dir).files == [] and _count(store) == 0
     assert not list((lake.dir / "decisions").rglob("part-*.parquet"))
     assert lake.append("decisions", rows) == 3 and _count(store) == 3
+    lake.close()
+
+
+def test_a_paced_write_is_one_file_of_small_row_groups_with_every_row(store):
+    lake = Lake(store)
+    rows = pa.Table.from_batches(_filled_buffer(5).drain())
+    assert lake.append("decisions", rows, Pacing(row_group_rows=2, pause_seconds=0.0)) == 5
+    (lake_file,) = lake.manifest.files
+    parquet = pq.ParquetFile(lake.dir / lake_file.path)
+    assert [parquet.metadata.row_group(i).num_rows for i in range(parquet.num_row_groups)] == [2, 2, 1]
+    assert parquet.read().to_pylist() == rows.to_pylist() and _count(store) == 5
     lake.close()
 
 
@@ -171,7 +205,7 @@ def test_a_lake_refusing_writes_is_retried_after_an_interval_and_what_waits_is_b
     lake = Lake(store)
     attempts = []
 
-    def refuse(table, rows):
+    def refuse(table, rows, pacing=None):
         attempts.append(rows.num_rows)
         raise OSError("disk full")
 
