@@ -32,6 +32,7 @@ import msgspec
 import numpy as np
 import pyarrow as pa
 
+from lotty.reasons import Decision
 from lotty.store.facts import FACT_SCHEMAS
 from lotty.store.lake import Pacing
 
@@ -62,6 +63,9 @@ class DecisionLogBuffer:
         self.full = threading.Event()  # set once `full_rows` rows wait (LakeDecisionLog clears it)
         self._codes_by_outcome: dict[Outcome, int] = {}
         self._outcomes: list[Outcome] = []
+        # The snapshot prebuilds its answers, so most calls pass the same Decision objects: their
+        # codes are kept by identity, each entry holding its object so that no id is ever reused.
+        self._codes_by_identity: dict[int, tuple[Decision, int]] = {}
         self._batches: list[pa.RecordBatch] = []  # converted, not yet drained
         self._batched_rows = 0
         self._reset()
@@ -74,22 +78,20 @@ class DecisionLogBuffer:
         self._counts: list[int] = []
         self._rows = 0
 
-    def append(self, subject_id: str, stamp: int, decisions: Sequence[Any]) -> None:
-        """One call's decisions (objects with flag, reason, value, experiment, experiment_version,
-        variant and decision_id), made for `subject_id` at `stamp` (epoch microseconds)."""
-        outcomes = [
-            (d.flag, d.reason, _encode_json(d.value).decode(), d.experiment, d.experiment_version, d.variant)
-            for d in decisions
-        ]
+    def append(
+        self, subject_id: str, stamp: int, decisions: Sequence[Decision], decision_ids: Sequence[str]
+    ) -> None:
+        """One call's decisions and their ids, made for `subject_id` at `stamp` (epoch
+        microseconds)."""
         with self._lock:
-            codes_by_outcome = self._codes_by_outcome
-            for outcome in outcomes:
-                code = codes_by_outcome.get(outcome)
-                if code is None:
-                    code = codes_by_outcome[outcome] = len(self._outcomes)
-                    self._outcomes.append(outcome)
-                self._codes.append(code)
-            self._ids.extend(d.decision_id for d in decisions)
+            codes_by_identity = self._codes_by_identity
+            codes = self._codes
+            for decision in decisions:
+                known = codes_by_identity.get(id(decision))
+                if known is None:
+                    known = codes_by_identity[id(decision)] = (decision, self._code_of(decision))
+                codes.append(known[1])
+            self._ids.extend(decision_ids)
             self._subjects.append(subject_id)
             self._stamps.append(stamp)
             self._counts.append(len(decisions))
@@ -98,6 +100,22 @@ class DecisionLogBuffer:
                 self._convert()
             if self._rows + self._batched_rows >= self.full_rows and not self.full.is_set():
                 self.full.set()
+
+    def _code_of(self, decision: Decision) -> int:
+        d = decision
+        outcome = (
+            d.flag,
+            d.reason,
+            _encode_json(d.value).decode(),
+            d.experiment,
+            d.experiment_version,
+            d.variant,
+        )
+        code = self._codes_by_outcome.get(outcome)
+        if code is None:
+            code = self._codes_by_outcome[outcome] = len(self._outcomes)
+            self._outcomes.append(outcome)
+        return code
 
     def drain(self) -> list[pa.RecordBatch]:
         """Everything appended so far, as batches in FACT_SCHEMAS["decisions"] order (oldest first)."""
@@ -128,8 +146,8 @@ class DecisionLogBuffer:
         )
         self._batched_rows += self._rows
         self._reset()
-        if len(self._outcomes) > MAX_OUTCOMES:
-            self._codes_by_outcome, self._outcomes = {}, []
+        if len(self._codes_by_identity) > MAX_OUTCOMES:  # (new objects each call: unknown flags)
+            self._codes_by_outcome, self._outcomes, self._codes_by_identity = {}, [], {}
 
 
 class LakeDecisionLog:

@@ -185,7 +185,7 @@ class DecideService:
                 for i in issued
             ]
         elif self.decision_log is not None:
-            self.decision_log.append(subject_id, stamp, issued)
+            self.decision_log.append(subject_id, stamp, decisions, ids)
         if rows:
             written = self._writer.submit(rows)
             if outcome.new_enrolments:

@@ -13,6 +13,7 @@ import pytest
 
 from lotty import decision_log
 from lotty.decision_log import DecisionLogBuffer, LakeDecisionLog
+from lotty.reasons import Decision
 from lotty.runtime import IssuedDecision
 from lotty.store import Store
 from lotty.store.lake import Lake, Pacing, read_manifest
@@ -30,6 +31,14 @@ def _issued(flag, value, reason, experiment=None, version=None, variant=None, n=
         experiment_version=version,
         variant=variant,
     )
+
+
+def _log(buffer: DecisionLogBuffer, subject: str, stamp: int, issued: list[IssuedDecision]) -> None:
+    """Append as the decide service does: the answers (without ids), then their ids."""
+    answers = [
+        Decision(d.flag, d.value, d.reason, d.experiment, d.experiment_version, d.variant) for d in issued
+    ]
+    buffer.append(subject, stamp, answers, [d.decision_id for d in issued])
 
 
 def _rows(batches: list[pa.RecordBatch]) -> list[dict]:
@@ -53,7 +62,7 @@ def test_drained_rows_equal_the_decisions_in_order():
         ("u-1", 1_763_700_000_000_002, [_issued("a", "red", "experiment_assigned", "exp", 2, "red", 5)]),
     ]
     for subject, stamp, issued in calls:
-        buffer.append(subject, stamp, issued)
+        _log(buffer, subject, stamp, issued)
     rows = _rows(buffer.drain())
     assert rows == [
         {
@@ -80,10 +89,10 @@ def test_the_appending_call_converts_every_batch_rows_rows_and_drain_converts_th
         for n in range(5)
     ]
     for subject, stamp, issued in calls[:2]:
-        buffer.append(subject, stamp, issued)
+        _log(buffer, subject, stamp, issued)
     assert [b.num_rows for b in buffer._batches] == [4] and buffer._rows == 0  # converted at append
     for subject, stamp, issued in calls[2:]:
-        buffer.append(subject, stamp, issued)
+        _log(buffer, subject, stamp, issued)
     batches = buffer.drain()
     assert [b.num_rows for b in batches] == [4, 4, 2] and buffer.drain() == []
     assert [(r["subject_id"], r["decision_id"]) for r in _rows(batches)] == [
@@ -95,10 +104,27 @@ def test_the_outcome_table_restarts_when_it_grows_past_its_bound(monkeypatch):
     monkeypatch.setattr(decision_log, "MAX_OUTCOMES", 2)
     buffer = DecisionLogBuffer()
     for n in range(4):
-        buffer.append("u", 1, [_issued(f"f{n}", n, "no_active_experiment", n=n)])
+        _log(buffer, "u", 1, [_issued(f"f{n}", n, "no_active_experiment", n=n)])
     assert [r["flag"] for r in _rows(buffer.drain())] == ["f0", "f1", "f2", "f3"]
-    buffer.append("u", 1, [_issued("g", 1, "no_active_experiment")])
+    _log(buffer, "u", 1, [_issued("g", 1, "no_active_experiment")])
     assert [(r["flag"], r["value"]) for r in _rows(buffer.drain())] == [("g", "1")]
+
+
+def test_a_prebuilt_answer_is_encoded_once_and_equal_answers_share_one_outcome(monkeypatch):
+    encoded = []
+    encode = decision_log._encode_json
+    monkeypatch.setattr(decision_log, "_encode_json", lambda value: encoded.append(value) or encode(value))
+    buffer = DecisionLogBuffer()
+    prebuilt = Decision("a", {"limit": 3}, "experiment_assigned", "exp", 2, "red")
+    for n in range(3):
+        buffer.append(f"u-{n}", STAMP + n, [prebuilt], [f"id-{n}"])
+    assert encoded == [{"limit": 3}]
+    buffer.append("u-3", STAMP + 3, [Decision(*prebuilt)], ["id-3"])  # equal, not the same object
+    assert len(encoded) == 2 and len(buffer._outcomes) == 1
+    rows = _rows(buffer.drain())
+    assert [(r["decision_id"], r["value"], r["variant"]) for r in rows] == [
+        (f"id-{n}", '{"limit":3}', "red") for n in range(4)
+    ]
 
 
 # -- the lake writer -------------------------------------------------------------------------------
@@ -112,7 +138,7 @@ def _count(store: Store, relation: str = "decisions") -> int:
 
 def _append(buffer: DecisionLogBuffer, calls: int, first: int = 0) -> None:
     for n in range(first, first + calls):
-        buffer.append(f"u-{n}", STAMP + n, [_issued("a", "red", "experiment_assigned", "exp", 1, "red", n)])
+        _log(buffer, f"u-{n}", STAMP + n, [_issued("a", "red", "experiment_assigned", "exp", 1, "red", n)])
 
 
 def test_flushed_decisions_are_in_the_view_from_the_lake_and_never_hot(store):
