@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("lotty.decision_log")
 _SCHEMA = FACT_SCHEMAS["decisions"]
 _encode_json = msgspec.json.Encoder().encode
-MAX_OUTCOMES = 100_000  # the outcome table restarts past this (outcomes are few; this bounds misuse)
+MAX_OUTCOMES = 100_000  # the outcome tables restart past this many answer objects (a bound on misuse)
 BATCH_ROWS = 1_000  # rows the appending call converts at once (well under a millisecond)
 WRITE_ROWS = 100_000  # rows waiting that make a lake write come before the flush interval ends
 
@@ -102,15 +102,8 @@ class DecisionLogBuffer:
                 self.full.set()
 
     def _code_of(self, decision: Decision) -> int:
-        d = decision
-        outcome = (
-            d.flag,
-            d.reason,
-            _encode_json(d.value).decode(),
-            d.experiment,
-            d.experiment_version,
-            d.variant,
-        )
+        flag, value, reason, experiment, version, variant = decision
+        outcome = (flag, reason, _encode_json(value).decode(), experiment, version, variant)
         code = self._codes_by_outcome.get(outcome)
         if code is None:
             code = self._codes_by_outcome[outcome] = len(self._outcomes)
