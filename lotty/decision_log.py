@@ -53,6 +53,11 @@ MAX_WAITING_ROWS = 2_000_000  # past this, while the lake refuses writes, the ol
 Outcome = tuple[str, str, str, str | None, int | None, str | None]  # flag, reason, value JSON, ...
 
 
+def value_text(value: Any) -> str:
+    """A decision's value as the `decisions` table stores it (JSON text), in either log mode."""
+    return _encode_json(value).decode()
+
+
 class DecisionLogBuffer:
     """Decisions waiting to be written to the lake; appended from any thread."""
 
@@ -103,7 +108,7 @@ class DecisionLogBuffer:
 
     def _code_of(self, decision: Decision) -> int:
         flag, value, reason, experiment, version, variant = decision
-        outcome = (flag, reason, _encode_json(value).decode(), experiment, version, variant)
+        outcome = (flag, reason, value_text(value), experiment, version, variant)
         code = self._codes_by_outcome.get(outcome)
         if code is None:
             code = self._codes_by_outcome[outcome] = len(self._outcomes)

@@ -19,7 +19,7 @@ import msgspec
 
 from lotty.catalog.common import naive
 from lotty.decision import decide
-from lotty.decision_log import DecisionLogBuffer
+from lotty.decision_log import DecisionLogBuffer, value_text
 from lotty.enrolment import Enrolment, EnrolmentState, ParticipationPolicy, epoch_seconds, subject_key
 from lotty.metrics import ServerMetrics, new_reason_counts
 from lotty.settings import Settings
@@ -177,7 +177,7 @@ class DecideService:
                     subject_id,
                     i.flag,
                     i.reason,
-                    _json(i.value),
+                    value_text(i.value),
                     i.experiment,
                     i.experiment_version,
                     i.variant,
@@ -206,10 +206,6 @@ class DecideService:
                         self.state.remove(key, experiment)
 
         written.add_done_callback(settle)
-
-
-def _json(value: Any) -> str:
-    return msgspec.json.encode(value).decode()
 
 
 def _all_of(futures: list[Future[None]]) -> Future[None] | None:
