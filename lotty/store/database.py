@@ -16,7 +16,7 @@ from typing import Any
 
 import duckdb
 
-from lotty.store.facts import FACT_SCHEMAS, ensure_schema_files, schema_file
+from lotty.store.facts import FACT_SCHEMAS, ensure_schema_files, lake_file_list
 from lotty.store.sqlfiles import migration_files, sql_text
 from lotty.store.views import create_views
 
@@ -77,7 +77,7 @@ class Store:
         self._listeners: list[Callable[[], None]] = []
         self.catalog_version = 0
         # The lake files each fact view reads, as DuckDB variables (per connection: see cursor()).
-        self._lake_files = {table: [str(schema_file(self.lake_dir, table))] for table in FACT_SCHEMAS}
+        self._lake_files = {table: lake_file_list(self.lake_dir, table, []) for table in FACT_SCHEMAS}
         self._apply_lake_files(self._conn)
 
     # -- lifecycle -------------------------------------------------------------
@@ -119,7 +119,7 @@ class Store:
     def set_lake_files(self, table: str, files: list[str]) -> None:
         """What the reading views of `table` see of the lake (cursors made later see it too)."""
         with self._lock:
-            self._lake_files[table] = [str(schema_file(self.lake_dir, table)), *files]
+            self._lake_files[table] = lake_file_list(self.lake_dir, table, files)
             self._conn.execute(sql_text(f"lake/set_{table}_files"), {"files": self._lake_files[table]})
 
     def _apply_lake_files(self, connection: duckdb.DuckDBPyConnection) -> None:

@@ -5,6 +5,7 @@ Timestamps travel as integer microseconds since the Unix epoch (UTC); JSON colum
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import pyarrow as pa
@@ -59,6 +60,13 @@ def schema_file(lake_dir: Path, table: str) -> Path:
     """An empty Parquet file with the table's columns: the lake list is never empty, so the views
     always bind (DuckDB's read_parquet needs at least one file)."""
     return lake_dir / "_schemas" / f"{table}.parquet"
+
+
+def lake_file_list(lake_dir: Path, table: str, data_files: Iterable[str]) -> list[str]:
+    """What the views of `table` read: its data files, then its empty schema file. The schema file
+    goes last because DuckDB estimates a file list's rows from its first file: listed first, it made
+    every lake read look empty to the optimizer, which then built join hash tables on the whole lake."""
+    return [*data_files, str(schema_file(lake_dir, table))]
 
 
 def ensure_schema_files(lake_dir: Path) -> None:

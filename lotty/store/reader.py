@@ -15,7 +15,7 @@ import duckdb
 import pyarrow.parquet as pq
 
 from lotty.store.database import Store
-from lotty.store.facts import FACT_SCHEMAS, HOT_TABLE, schema_file
+from lotty.store.facts import FACT_SCHEMAS, HOT_TABLE, lake_file_list
 from lotty.store.lake import read_manifest
 from lotty.store.sqlfiles import sql_text
 from lotty.store.views import create_views
@@ -66,8 +66,9 @@ def connect(lake_dir: Path) -> duckdb.DuckDBPyConnection:
         connection.unregister(f"{table}_empty")
     manifest = read_manifest(lake_dir)
     for table in FACT_SCHEMAS:
-        files = [str(schema_file(lake_dir, table))]
-        files += [str(lake_dir / f.path) for f in manifest.files if f.table == table]
+        files = lake_file_list(
+            lake_dir, table, [str(lake_dir / f.path) for f in manifest.files if f.table == table]
+        )
         connection.execute(sql_text(f"lake/set_{table}_files"), {"files": files})
     create_views(connection)
     return connection

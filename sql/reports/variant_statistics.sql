@@ -26,21 +26,24 @@
 -- statistic aggregates those rows straight to its own grain; only the per-subject totals hold a
 -- row per subject (per source a count, sum or ratio reads), and only conversion series count
 -- distinct subjects per bucket.
--- `repeated`, `event` and `first_exposure` are views/attributed_events.sql's, word for word (a test
--- keeps them so), so that both reads of the events below share one duplicate-id pass: a view read
--- twice runs it twice. `attributed` is attributed_events without `exposed_at`, which the report does
+-- `repeated`, `first_copy`, `event` and `first_exposure` are views/attributed_events.sql's, word for
+-- word (a test keeps them so), so that both reads of the events below share one duplicate-id pass
+-- and one ranking of the repeated ids' copies: a view read twice runs them twice. `attributed` is attributed_events without `exposed_at`, which the report does
 -- not need, so only the events of requires_exposure types are joined to their first exposure.
 WITH repeated AS MATERIALIZED (
     SELECT hash(event_id) AS id_hash FROM stored_events GROUP BY id_hash HAVING count(*) > 1
 ),
-event AS NOT MATERIALIZED (
-    SELECT * FROM stored_events WHERE hash(event_id) NOT IN (SELECT id_hash FROM repeated)
-    UNION ALL
+first_copy AS MATERIALIZED (
     SELECT * FROM stored_events WHERE hash(event_id) IN (SELECT id_hash FROM repeated)
     QUALIFY row_number() OVER (
         PARTITION BY event_id
         ORDER BY received_at, ts, event_type, decision_id, subject_id, properties
     ) = 1
+),
+event AS NOT MATERIALIZED (
+    SELECT * FROM stored_events WHERE hash(event_id) NOT IN (SELECT id_hash FROM repeated)
+    UNION ALL
+    SELECT * FROM first_copy
 ),
 first_exposure AS (
     SELECT decision_id, min(received_at) AS exposed_at

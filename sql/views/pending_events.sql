@@ -8,14 +8,17 @@
 WITH repeated AS MATERIALIZED (
     SELECT hash(event_id) AS id_hash FROM stored_events GROUP BY id_hash HAVING count(*) > 1
 ),
-event AS NOT MATERIALIZED (
-    SELECT * FROM stored_events WHERE hash(event_id) NOT IN (SELECT id_hash FROM repeated)
-    UNION ALL
+first_copy AS MATERIALIZED (
     SELECT * FROM stored_events WHERE hash(event_id) IN (SELECT id_hash FROM repeated)
     QUALIFY row_number() OVER (
         PARTITION BY event_id
         ORDER BY received_at, ts, event_type, decision_id, subject_id, properties
     ) = 1
+),
+event AS NOT MATERIALIZED (
+    SELECT * FROM stored_events WHERE hash(event_id) NOT IN (SELECT id_hash FROM repeated)
+    UNION ALL
+    SELECT * FROM first_copy
 ),
 first_exposure AS (
     SELECT decision_id, min(received_at) AS exposed_at

@@ -65,7 +65,8 @@ def test_migrations_are_numbered_and_apply_twice_idempotently(tmp_path):
 
 
 def _dedup_block(name: str) -> str:
-    """A statement's `repeated`, `event` and `first_exposure` CTEs (up to first_exposure's GROUP BY)."""
+    """A statement's `repeated`, `first_copy`, `event` and `first_exposure` CTEs (up to the last's
+    GROUP BY)."""
     text = sql_text(name)
     start = text.index("WITH repeated AS MATERIALIZED (")
     last = "GROUP BY decision_id"
