@@ -133,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--parts", default="a,b,c", help="decide: which parts to run, e.g. b or a,c")
     bench.add_argument("--sizes", default="10M,50M", help="report: events per run, e.g. 1M,10M,50M")
+    bench.add_argument(
+        "--placement", default="hot,lake", help="report: where the events sit, hot and/or lake"
+    )
     bench.add_argument("--events", default="10M", help="guardrails: events generated, e.g. 1M, 10M")
     bench.add_argument("--experiments", type=int, default=100, help="guardrails: running experiments")
     bench.set_defaults(run=cmd_bench)

@@ -181,10 +181,23 @@ def append_events(store: Store, chunks: Iterable[pa.Table]) -> None:
     cursor.close()
 
 
-def measure(data_dir: Path, runs: int) -> dict[str, Any]:
-    from lotty.reports import read_report
+def flush(data_dir: Path) -> None:
+    """Move the generated events from `events_hot` into the lake, as the server's flush job does."""
+    from lotty.store.lake import Lake
 
     store = Store(data_dir / "lotty.duckdb")
+    lake = Lake(store)
+    lake.flush()
+    lake.close()
+    store.close()
+
+
+def measure(data_dir: Path, runs: int) -> dict[str, Any]:
+    from lotty.reports import read_report
+    from lotty.store.lake import Lake
+
+    store = Store(data_dir / "lotty.duckdb")
+    lake = Lake(store)  # the views read whatever the lake's manifest lists (nothing, before a flush)
     window = {
         "from_ts": START.replace(tzinfo=None),
         "to_ts": (START + timedelta(days=DAYS)).replace(tzinfo=None),
@@ -213,6 +226,7 @@ def measure(data_dir: Path, runs: int) -> dict[str, Any]:
                 timings[name].append(time.perf_counter() - began)
             if name == "report":
                 last = result
+    lake.close()
     store.close()
     return {
         "report": median(timings["report"]),
@@ -233,8 +247,21 @@ def _child(*argv: str) -> str:
     return done.stdout
 
 
+PLACEMENTS = {
+    "hot": "in events_hot (the DuckDB table the writer fills)",
+    "lake": "in the lake (after the flush job, where the server keeps them)",
+}
+
+
 def main(args: Any) -> int:
     sizes = [parse_size(s) for s in str(args.sizes).split(",") if s.strip()]
+    placements = [p.strip() for p in str(args.placement).split(",") if p.strip()]
+    unknown = sorted(set(placements) - set(PLACEMENTS))
+    if unknown or not placements:
+        print(
+            f"--placement: expected some of {', '.join(PLACEMENTS)}, got {args.placement!r}", file=sys.stderr
+        )
+        return 2
     print(f"lotty bench report: medians of {args.runs} runs after one warm-up; ratio = report / baseline\n")
     for size in sizes:
         with tempfile.TemporaryDirectory(prefix="lotty-bench-report-") as tmp:
@@ -242,29 +269,40 @@ def main(args: Any) -> int:
             began = time.perf_counter()
             _child("generate", str(data_dir), str(size))
             generated = time.perf_counter() - began
-            figures = json.loads(_child("measure", str(data_dir), str(args.runs)))
-        ratio = figures["report"] / figures["baseline"]
-        rows = [
-            (
-                "full report (7 metrics, SRM, hourly series)",
-                f"{figures['report']:.2f} s",
-                f"{figures['baseline']:.2f} s",
-                f"{ratio:.2f}x",
-            ),
-            ("attributed_events count (the views alone)", f"{figures['views']:.2f} s", "", ""),
-            ("peak RSS of the measuring process", f"{figures['peak_rss_bytes'] / 2**30:.2f} GiB", "", ""),
-        ]
-        title = (
-            f"{size:,} events, {figures['subjects']:,} exposed subjects, {figures['series_points']} series "
-            f"points (generated in {generated:.0f} s); baseline = per-variant counts and sums, same views"
-        )
-        print(table(title, rows), "\n", flush=True)
+            for placement in PLACEMENTS:  # hot first: the flush empties events_hot
+                if placement == "lake":
+                    _child("flush", str(data_dir), "0")
+                if placement in placements:
+                    figures = json.loads(_child("measure", str(data_dir), str(args.runs)))
+                    print(_figures_table(size, placement, generated, figures), "\n", flush=True)
     return 0
+
+
+def _figures_table(size: int, placement: str, generated: float, figures: dict[str, Any]) -> str:
+    ratio = figures["report"] / figures["baseline"]
+    rows = [
+        (
+            "full report (7 metrics, SRM, hourly series)",
+            f"{figures['report']:.2f} s",
+            f"{figures['baseline']:.2f} s",
+            f"{ratio:.2f}x",
+        ),
+        ("attributed_events count (the views alone)", f"{figures['views']:.2f} s", "", ""),
+        ("peak RSS of the measuring process", f"{figures['peak_rss_bytes'] / 2**30:.2f} GiB", "", ""),
+    ]
+    title = (
+        f"{size:,} events {PLACEMENTS[placement]}, {figures['subjects']:,} exposed subjects, "
+        f"{figures['series_points']} series points (generated in {generated:.0f} s); "
+        "baseline = per-variant counts and sums, same views"
+    )
+    return table(title, rows)
 
 
 if __name__ == "__main__":
     command, directory, number = sys.argv[1:4]
     if command == "generate":
         generate(Path(directory), int(number))
+    elif command == "flush":
+        flush(Path(directory))
     else:
         print(json.dumps(measure(Path(directory), int(number))))
