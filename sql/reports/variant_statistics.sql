@@ -28,8 +28,9 @@
 -- distinct subjects per bucket.
 -- `repeated`, `first_copy`, `event` and `first_exposure` are views/attributed_events.sql's, word for
 -- word (a test keeps them so), so that both reads of the events below share one duplicate-id pass
--- and one ranking of the repeated ids' copies: a view read twice runs them twice. `attributed` is attributed_events without `exposed_at`, which the report does
--- not need, so only the events of requires_exposure types are joined to their first exposure.
+-- and one ranking of the repeated ids' copies: a view read twice runs them twice. `attributed` is
+-- attributed_events without `exposed_at`, which the report does not need, so only the events of
+-- requires_exposure types are joined to their first exposure.
 WITH repeated AS MATERIALIZED (
     SELECT hash(event_id) AS id_hash FROM stored_events GROUP BY id_hash HAVING count(*) > 1
 ),
@@ -84,7 +85,8 @@ source AS (  -- each (event type, property) is extracted once (what reads it dec
     SELECT row_number() OVER (ORDER BY event_type, source_property) AS source, event_type,
            source_property AS property, bool_or(kind = 'percentile') AS keeps_values,
            bool_or(kind <> 'population') AS measures,
-           bool_or(kind IN ('count', 'sum', 'conversion', 'ratio')) AS per_subject
+           bool_or(kind IN ('count', 'sum', 'conversion', 'ratio')) AS per_subject,
+           bool_or(kind = 'conversion') AS converts
     FROM reading
     GROUP BY event_type, source_property
 ),
@@ -97,7 +99,7 @@ read AS (
 -- each read them again, which costs less than holding every event (it spills at 50M events).
 in_window AS NOT MATERIALIZED (
     SELECT e.subject_id, e.variant, e.ts, e.event_type, date_trunc($bucket, e.ts) AS bucket_start,
-           s.source, s.keeps_values, s.measures, s.per_subject,
+           s.source, s.keeps_values, s.measures, s.per_subject, s.converts,
            TRY_CAST(json_extract_string(e.properties, '$.' || s.property) AS DOUBLE) AS x
     FROM attributed AS e
     JOIN source AS s ON s.event_type = e.event_type
@@ -114,8 +116,8 @@ subject AS MATERIALIZED (  -- the population, numbered: later grains key on the 
     SELECT *, row_number() OVER () AS subject_no FROM exposed
 ),
 measured AS (  -- the population's events of the sources a metric reads, in the variant of the subject
-    SELECT e.source, e.keeps_values, e.per_subject, e.bucket_start, e.x, s.subject_no, s.variant,
-           e.bucket_start >= s.first_bucket AS in_series
+    SELECT e.source, e.keeps_values, e.per_subject, e.converts, e.bucket_start, e.x, s.subject_no,
+           s.variant, e.bucket_start >= s.first_bucket AS in_series
     FROM in_window AS e
     JOIN subject AS s ON s.subject_id = e.subject_id
     WHERE e.measures
@@ -154,13 +156,12 @@ per_event AS (  -- window and series statistics over events, per source
     UNION ALL
     SELECT source, variant, bucket_start, events, n_x, sum_x, sum_xx FROM event_cell WHERE in_series
 ),
+-- Every reader of `measured` reads it straight, no subquery in between: DuckDB then streams the
+-- joined rows to all four at once, where one reader behind a subquery made it store all of them.
 converted AS (  -- per bucket, the subjects with an event of a source a conversion metric reads
-    SELECT source, variant, bucket_start, count(*) AS subjects
-    FROM (
-        SELECT DISTINCT m.source, m.variant, m.bucket_start, m.subject_no
-        FROM measured AS m
-        WHERE m.in_series AND m.source IN (SELECT source FROM read WHERE kind = 'conversion')
-    )
+    SELECT source, variant, bucket_start, count(DISTINCT subject_no) AS subjects
+    FROM measured
+    WHERE in_series AND converts
     GROUP BY source, variant, bucket_start
 ),
 value_cell AS (  -- the values of the sources a percentile reads, per bucket
