@@ -122,11 +122,12 @@ measured AS (  -- the population's events of the sources a metric reads, in the 
     JOIN subject AS s ON s.subject_id = e.subject_id
     WHERE e.measures
 ),
-subject_total AS (  -- per subject and source over the window
-    SELECT source, variant, subject_no, count(*) AS events, sum(x) AS sum_x
+subject_total AS (  -- per subject and source over the window (keyed on the number alone: a
+                    -- subject has one variant, and a narrower key hashes in about half the time)
+    SELECT source, subject_no, any_value(variant) AS variant, count(*) AS events, sum(x) AS sum_x
     FROM measured
     WHERE per_subject
-    GROUP BY source, variant, subject_no
+    GROUP BY source, subject_no
 ),
 population AS (
     SELECT variant, NULL::TIMESTAMP AS bucket_start, count(*) AS units, sum(exposures) AS events
@@ -179,13 +180,13 @@ sorted AS MATERIALIZED (  -- sorted values per source and variant, for the windo
     SELECT source, variant, bucket_start, list_sort(xs) FROM value_cell WHERE in_series
 ),
 ratio_subject AS (  -- per-subject numerator and denominator counts of each ratio metric
-    SELECT r.metric, t.variant, t.subject_no,
+    SELECT r.metric, t.subject_no, any_value(t.variant) AS variant,
            coalesce(sum(t.events) FILTER (WHERE r.role = 'value'), 0) AS m,
            coalesce(sum(t.events) FILTER (WHERE r.role = 'denominator'), 0) AS d
     FROM read AS r
     JOIN subject_total AS t ON t.source = r.source
     WHERE r.kind = 'ratio'
-    GROUP BY r.metric, t.variant, t.subject_no
+    GROUP BY r.metric, t.subject_no
 ),
 ratio_window AS (
     SELECT metric, variant, sum(m) AS m, sum(m * m) AS mm, sum(d) AS d, sum(d * d) AS dd, sum(m * d) AS md
