@@ -78,3 +78,15 @@ def test_spelled_out_events_view_matches_attributed_events(name):
     # These statements spell out the events view so that one query shares its duplicate-id pass;
     # a fix to first-accepted-wins in one copy must reach every copy.
     assert _dedup_block(name) == _dedup_block("views/attributed_events")
+
+
+def _ranking_block(name: str) -> str:
+    """A statement's `repeated` and `first_copy` CTEs."""
+    text = sql_text(name)
+    start = text.index("WITH repeated AS MATERIALIZED (")
+    end = text.index(") = 1\n)", start) + len(") = 1\n)")
+    return text[start:end]
+
+
+def test_the_events_view_ranks_repeated_ids_as_its_spelled_out_copies_do():
+    assert _ranking_block("views/events") == _ranking_block("views/attributed_events")
