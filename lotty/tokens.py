@@ -249,5 +249,7 @@ def verify_decision_id(secret: bytes, token: str) -> DecisionClaims:
         raise InvalidDecisionId("bad signature")
     try:
         return _decode_claims(memoryview(signed)[1:])
-    except msgspec.DecodeError:  # only reachable with a leaked secret or a format bug
+    # Only reachable with a leaked secret or a format bug; a claim string that is not UTF-8 raises
+    # UnicodeDecodeError (a ValueError), not msgspec's DecodeError.
+    except (msgspec.DecodeError, ValueError):
         raise InvalidDecisionId("undecodable claims") from None

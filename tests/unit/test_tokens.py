@@ -9,7 +9,7 @@ from typing import Any
 
 import msgspec
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from lotty.errors import ValidationError
@@ -324,6 +324,7 @@ def test_random_well_formed_base64url_only_raises_invalid_decision_id(raw: bytes
 
 @fast
 @given(st.binary(max_size=120))
+@example(b"\x97\xab" + bytes(10) + b"\x80" + bytes(13))  # 7 claims, the first not UTF-8
 def test_random_tagged_payload_only_raises_invalid_decision_id_or_verifies(payload: bytes) -> None:
     token = _signed_token(payload)
     try:
