@@ -13,7 +13,7 @@ from typing import Any, Union, get_args, get_origin
 import msgspec
 from litestar import Request
 
-from lotty.errors import ValidationError
+from lotty.errors import JSON_DECODE_ERRORS, ValidationError
 
 _PATH = re.compile(r" - at `\$\.?(.*)`$")
 _NAMED_FIELD = re.compile(r"(?:missing required|unknown) field `([^`]+)`")
@@ -70,5 +70,5 @@ async def decode_strictly(request: Request[Any, Any, Any]) -> None:
     except msgspec.ValidationError as error:
         field, message = field_and_message(error)
         raise ValidationError(message, field=field) from None
-    except msgspec.DecodeError as error:
+    except JSON_DECODE_ERRORS as error:
         raise ValidationError(f"request body is not valid JSON ({error})", code="INVALID_JSON") from None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 
 class LottyError(Exception):
     """Base of every error Lotty reports to a caller.
@@ -69,3 +71,9 @@ class PayloadTooLargeError(LottyError):
     """A request body above the route's limit (HTTP 413)."""
 
     code = "PAYLOAD_TOO_LARGE"
+
+
+# What decoding untrusted JSON with msgspec can raise besides our own errors: DecodeError (with its
+# ValidationError) for bad syntax or shape, and UnicodeDecodeError for a string that is not UTF-8,
+# which msgspec does not wrap.
+JSON_DECODE_ERRORS = (msgspec.DecodeError, UnicodeDecodeError)

@@ -15,6 +15,7 @@ from lotty.decision import (
     FLAG_NOT_FOUND,
     NO_ACTIVE_EXPERIMENT,
 )
+from lotty.errors import JSON_DECODE_ERRORS
 from lotty.runtime import IssuedDecision
 
 # OFREP reasons: SPLIT for an experiment's variant, STATIC when no experiment runs, DISABLED
@@ -42,7 +43,7 @@ def parse_request(body: bytes) -> tuple[str, dict[str, Any]]:
     """(subject id, flat attributes) from an OFREP request body."""
     try:
         request = msgspec.json.decode(body or b"{}", type=OfrepRequest)
-    except (msgspec.DecodeError, RecursionError) as exc:
+    except (*JSON_DECODE_ERRORS, RecursionError) as exc:
         raise OfrepError(400, "PARSE_ERROR", f"request body is not a valid OFREP request: {exc}") from None
     context = request.context or {}
     targeting_key = context.get("targetingKey")

@@ -19,7 +19,7 @@ from litestar.types import Receive, Scope, Send
 from api.deps import LottyDep, RuntimeCaller, provide_lotty
 from api.strict import field_and_message
 from lotty.decide_input import check_decide_input
-from lotty.errors import ValidationError
+from lotty.errors import JSON_DECODE_ERRORS, ValidationError
 from lotty.instance import Lotty
 from lotty.ofrep import OfrepError, bulk_etag, evaluation, parse_request
 from lotty.runtime import IssuedDecision
@@ -59,7 +59,7 @@ def read_decide_request(body: bytes) -> DecideRequest:
     except msgspec.ValidationError as error:
         field, message = field_and_message(error)
         raise ValidationError(message, field=field) from None
-    except msgspec.DecodeError as error:
+    except JSON_DECODE_ERRORS as error:
         raise ValidationError(f"request body is not valid JSON ({error})", code="INVALID_JSON") from None
     check_decide_input(data.subject_id, data.attributes, data.flags)
     return data

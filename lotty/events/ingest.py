@@ -26,7 +26,7 @@ from typing import Any, cast
 import msgspec
 import polars as pl
 
-from lotty.errors import PayloadTooLargeError, ValidationError
+from lotty.errors import JSON_DECODE_ERRORS, PayloadTooLargeError, ValidationError
 from lotty.events.batch import TokenCache, WireEvent, check_batch
 from lotty.events.dedup import DAY_US, DedupIndex, hash_ids
 from lotty.events.schema import EventSchemas, load_event_schemas
@@ -74,7 +74,7 @@ def decode_batch(body: bytes) -> list[Any]:
         )
     try:
         plain: list[Any] = _decode_plain_batch(body).events
-    except msgspec.DecodeError:  # ValidationError included: some event has another shape
+    except JSON_DECODE_ERRORS:  # ValidationError included: some event has another shape
         pass
     else:
         check_batch_size(plain)
@@ -83,7 +83,7 @@ def decode_batch(body: bytes) -> list[Any]:
         events = _decode_batch(body).events
     except msgspec.ValidationError as error:
         raise ValidationError(f'the body must be {{"events": [...]}}: {error}', field="events") from None
-    except msgspec.DecodeError as error:
+    except JSON_DECODE_ERRORS as error:
         raise ValidationError(f"request body is not valid JSON ({error})", code="INVALID_JSON") from None
     check_batch_size(events)
     return events

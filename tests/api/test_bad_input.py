@@ -106,6 +106,11 @@ GARBAGE_BODIES = [
     pytest.param(b'{"zzz_unknown_field": 1}', id="unknown-field"),
     pytest.param(b'{"key": 5, "name": [], "role": {}, "type": 1, "comment": 7}', id="wrong-types"),
     pytest.param(b"\xff\xfe\x00garbage", id="not-utf8"),
+    # msgspec raises UnicodeDecodeError, not DecodeError, for a string that is not UTF-8
+    pytest.param(b'{"key": "f\xff", "subject_id": "\xed\xa0\x80"}', id="strings-not-utf8"),
+    pytest.param(
+        b'{"events": [{"event_id": "\xff"}], "context": {"targetingKey": "\xff"}}', id="nested-not-utf8"
+    ),
     pytest.param(b'{"a": ' * 5000, id="deep-unclosed"),
 ]
 
