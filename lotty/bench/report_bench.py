@@ -256,8 +256,7 @@ PLACEMENTS = {
 def main(args: Any) -> int:
     sizes = [parse_size(s) for s in str(args.sizes).split(",") if s.strip()]
     placements = [p.strip() for p in str(args.placement).split(",") if p.strip()]
-    unknown = sorted(set(placements) - set(PLACEMENTS))
-    if unknown or not placements:
+    if not placements or not set(placements) <= set(PLACEMENTS):
         print(
             f"--placement: expected some of {', '.join(PLACEMENTS)}, got {args.placement!r}", file=sys.stderr
         )

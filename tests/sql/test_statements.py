@@ -64,13 +64,17 @@ def test_migrations_are_numbered_and_apply_twice_idempotently(tmp_path):
     store.close()
 
 
+def _from_repeated(name: str, through: str, after: str = "") -> str:
+    """A statement's text from its `repeated` CTE through the first `through` that follows `after`."""
+    text = sql_text(name)
+    start = text.index("WITH repeated AS MATERIALIZED (")
+    return text[start : text.index(through, text.index(after, start)) + len(through)]
+
+
 def _dedup_block(name: str) -> str:
     """A statement's `repeated`, `first_copy`, `event` and `first_exposure` CTEs (up to the last's
     GROUP BY)."""
-    text = sql_text(name)
-    start = text.index("WITH repeated AS MATERIALIZED (")
-    last = "GROUP BY decision_id"
-    return text[start : text.index(last, text.index("first_exposure AS (")) + len(last)]
+    return _from_repeated(name, "GROUP BY decision_id", after="first_exposure AS (")
 
 
 @pytest.mark.parametrize("name", ["views/pending_events", "reports/variant_statistics"])
@@ -82,10 +86,7 @@ def test_spelled_out_events_view_matches_attributed_events(name):
 
 def _ranking_block(name: str) -> str:
     """A statement's `repeated` and `first_copy` CTEs."""
-    text = sql_text(name)
-    start = text.index("WITH repeated AS MATERIALIZED (")
-    end = text.index(") = 1\n)", start) + len(") = 1\n)")
-    return text[start:end]
+    return _from_repeated(name, ") = 1\n)")
 
 
 def test_the_events_view_ranks_repeated_ids_as_its_spelled_out_copies_do():

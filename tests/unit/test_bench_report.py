@@ -8,7 +8,7 @@ from lotty.bench.report_bench import flush, generate, measure
 from lotty.cli import main
 
 
-def test_the_same_events_give_the_same_report_hot_and_in_the_lake(tmp_path):
+def test_the_same_events_give_the_same_population_and_series_hot_and_in_the_lake(tmp_path):
     data_dir = tmp_path / "data"
     generate(data_dir, 20_000)
     hot = measure(data_dir, runs=1)
